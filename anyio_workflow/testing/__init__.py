@@ -1,0 +1,15 @@
+"""Test helpers for users of anyio-workflow: hypothesis strategies and a virtual clock.
+
+Compose the strategies in your own property tests::
+
+    from hypothesis import given
+    from anyio_workflow.testing import strategies as aws
+
+    @given(task=aws.tasks())
+    def test_my_agent_accepts_any_task(task): ...
+"""
+
+from . import strategies
+from .clock import VirtualClock
+
+__all__ = ["VirtualClock", "strategies"]

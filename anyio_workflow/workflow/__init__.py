@@ -1,0 +1,1 @@
+"""The workflow engine: phases, task groups, the capacity limiter, retries, results, events."""

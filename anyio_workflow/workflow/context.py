@@ -1,0 +1,101 @@
+"""The :class:`RunContext` that every agent of a run receives as ``ctx``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ..errors import StepBudgetExceeded
+from .config import AsyncWorkflowConfig
+from .result import AgentOutcome
+from .status import RunStatus
+from .task import Task
+
+__all__ = ["RunContext"]
+
+
+class RunContext:
+    """What an agent sees of the run it is part of.
+
+    ``state`` is a dictionary shared by all agents of the run, the place to hand a
+    price from an oracle agent to the executors. ``services`` holds what was passed to
+    ``AsyncWorkflow(**services)`` (RPC clients, signers, stores). Auditors read
+    ``outcomes`` and ``status`` to record what happened.
+    """
+
+    __slots__ = (
+        "_clock",
+        "_outcomes",
+        "config",
+        "exhausted",
+        "run_id",
+        "services",
+        "state",
+        "status",
+        "steps",
+        "task",
+    )
+
+    def __init__(
+        self,
+        *,
+        run_id: str,
+        task: Task,
+        config: AsyncWorkflowConfig,
+        services: Mapping[str, Any],
+        outcomes: list[AgentOutcome],
+        clock: Callable[[], float],
+    ) -> None:
+        self.run_id = run_id
+        self.task = task
+        self.config = config
+        self.services = services
+        self.state: dict[str, Any] = {}
+        self.steps = 0
+        self.exhausted = False
+        """Whether some step was refused: the run is over, whoever caught the error."""
+        self.status: RunStatus | None = None
+        """The run's status; set before the auditors run, ``None`` until then."""
+        self._outcomes = outcomes
+        self._clock = clock
+
+    @property
+    def chain_id(self) -> int:
+        assert self.task.chain_id is not None  # Task.coerce always sets it
+        return self.task.chain_id
+
+    @property
+    def outcomes(self) -> tuple[AgentOutcome, ...]:
+        """Every agent's outcome so far, validators, executors and auditors, in order."""
+        return tuple(self._outcomes)
+
+    def now(self) -> float:
+        """The workflow's clock (injectable, so that tests can run in virtual time)."""
+        return self._clock()
+
+    def step(self, n: int = 1) -> None:
+        """Charge ``n`` steps to the run's budget (``context_length``).
+
+        The engine charges one step per agent attempt; an agent that chains steps of its
+        own (a loop of swaps, say) calls this once per step. Raises
+        :class:`StepBudgetExceeded`, which ends the run, when the budget would be passed.
+        """
+        if n < 0:
+            raise ValueError("n: steps cannot be negative")
+        if self.exhausted or self.steps + n > self.config.context_length:
+            self.exhausted = True
+            raise StepBudgetExceeded(self.config.context_length)
+        self.steps += n
+
+    def service(self, name: str) -> Any:
+        """The service registered under ``name``, with a clear error if there is none."""
+        try:
+            return self.services[name]
+        except KeyError:
+            known = ", ".join(sorted(self.services)) or "none"
+            raise LookupError(
+                f"services.{name}: no such service was given to AsyncWorkflow (given: {known})"
+            ) from None
+
+    def __repr__(self) -> str:
+        return f"<RunContext run_id={self.run_id} action={self.task.action!r} steps={self.steps}>"

@@ -1,0 +1,425 @@
+"""The engine: :class:`AsyncWorkflow` runs validators, executors and auditors in task groups.
+
+A run has three phases. Validators run concurrently; a veto or an error cancels the
+others and no executor runs. Executors run concurrently under a ``CapacityLimiter`` of
+``max_workers``, each wrapped by the retry engine; with ``fail_fast`` a fatal failure
+cancels its siblings through the task group's cancel scope. Auditors always run last,
+inside a shielded scope with its own timeout, whatever happened before.
+
+Every task lives in a task group that ``run`` waits for, so nothing outlives a run.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any
+
+import anyio
+from anyio.streams.memory import MemoryObjectReceiveStream
+
+from ..agents.base import BaseAgent, Role
+from ..errors import AttemptTimeout, DuplicateRunError, StepBudgetExceeded, Veto, is_transient
+from . import registry
+from .config import AsyncWorkflowConfig
+from .context import RunContext
+from .events import (
+    AgentFinished,
+    AgentStarted,
+    AttemptFailed,
+    Event,
+    EventBus,
+    PhaseStarted,
+    RetryScheduled,
+    RunFinished,
+    RunStarted,
+    Vetoed,
+)
+from .result import AgentOutcome, Attempt, WorkflowResult
+from .status import AgentStatus, Phase, RunStatus
+from .task import Task, TaskLike
+
+__all__ = ["AsyncWorkflow"]
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class AsyncWorkflow:
+    """Runs a task across role-based agents, safely and concurrently.
+
+    :param agents: the agents of every run. ``None`` means "the agents registered for
+        the task's action" (see :func:`register_action`); an empty list is refused.
+    :param config: run-time settings (:class:`AsyncWorkflowConfig`, or a mapping of them).
+    :param clock: the clock for timings and events; ``anyio.current_time`` by default.
+    :param sleep: the retry engine's sleep; ``anyio.sleep`` by default. With ``clock``,
+        it lets tests run retries in virtual time.
+    :param rng: the random source of backoff jitter (seed it for reproducible runs).
+    :param limiter: a ``CapacityLimiter`` to share between workflows; when given, it
+        rather than ``max_workers`` bounds how many agents run at once.
+    :param services: anything agents need (RPC clients, signers, stores), available to
+        them as ``ctx.services``.
+    """
+
+    def __init__(
+        self,
+        agents: Sequence[BaseAgent] | None = None,
+        config: AsyncWorkflowConfig | Mapping[str, Any] | None = None,
+        *,
+        clock: Clock | None = None,
+        sleep: Sleep | None = None,
+        rng: random.Random | None = None,
+        limiter: anyio.CapacityLimiter | None = None,
+        **services: Any,
+    ) -> None:
+        if agents is not None:
+            agents = list(agents)
+            if not agents:
+                raise ValueError("agents: Minimum 1 agent required for compliance")
+            for index, agent in enumerate(agents):
+                _check_agent(index, agent)
+        self.agents: tuple[BaseAgent, ...] | None = tuple(agents) if agents is not None else None
+        if config is None:
+            config = AsyncWorkflowConfig()
+        elif not isinstance(config, AsyncWorkflowConfig):
+            config = AsyncWorkflowConfig.model_validate(config)
+        self.config: AsyncWorkflowConfig = config
+        self.services: Mapping[str, Any] = MappingProxyType(dict(services))
+        self._clock: Clock = clock or anyio.current_time
+        self._sleep: Sleep = sleep or anyio.sleep
+        self._rng = rng or random.Random()
+        self._limiter = limiter
+        self._bus = EventBus()
+        self._inflight: set[str] = set()
+        self._completed: dict[str, WorkflowResult] = {}
+
+    @property
+    def web3_agents(self) -> tuple[BaseAgent, ...] | None:
+        """The seed's name for :attr:`agents`."""
+        return self.agents
+
+    def subscribe(self) -> AbstractContextManager[MemoryObjectReceiveStream[Event]]:
+        """Receive this workflow's events, from every run, while the ``with`` block is open.
+
+        ::
+
+            with workflow.subscribe() as events:
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(show_progress, events)
+                    result = await workflow.run(task)
+        """
+        return self._bus.subscribe()
+
+    async def run(
+        self,
+        task: TaskLike,
+        chain_id: int | None = None,
+        *,
+        params: Mapping[str, Any] | None = None,
+    ) -> WorkflowResult:
+        """Run ``task`` through the three phases and return what happened.
+
+        ``task`` is an action name (with ``params=``), a mapping or a :class:`Task`;
+        ``chain_id`` defaults to the task's own, else 1. A malformed task raises
+        ``ValidationError`` or ``ValueError`` before any agent runs.
+
+        A vetoed, failed or timed-out run is not an exception: it is a result with that
+        status (see :meth:`WorkflowResult.raise_for_status`). Cancellation from outside
+        propagates as the backend's cancellation exception once the agents have been
+        cancelled and the auditors, shielded, have recorded the cancelled run; nothing
+        the run started is still running when it returns or raises.
+        """
+        model = Task.coerce(task, chain_id=chain_id, params=params)
+        agents = list(self.agents) if self.agents is not None else registry.agents_for(model)
+        key = model.idempotency_key
+        if key is not None:
+            if key in self._completed:
+                return self._completed[key]
+            if key in self._inflight:
+                raise DuplicateRunError(key)
+            self._inflight.add(key)
+        try:
+            result = await _Run(self, model, agents).execute()
+        finally:
+            if key is not None:
+                self._inflight.discard(key)
+        if key is not None and result.ok:
+            self._completed[key] = result
+        return result
+
+    def __repr__(self) -> str:
+        count = "registry" if self.agents is None else str(len(self.agents))
+        return f"<AsyncWorkflow agents={count} max_workers={self.config.max_workers}>"
+
+
+def _check_agent(index: int, agent: object) -> None:
+    if not isinstance(agent, BaseAgent):
+        raise TypeError(f"agents[{index}]: expected a BaseAgent, got {type(agent).__name__}")
+    if not isinstance(agent.role, Role):
+        raise TypeError(f"agents[{index}] ({agent.name}): role must be a Role, got {agent.role!r}")
+
+
+def _unique_names(agents: Sequence[BaseAgent]) -> list[str]:
+    counts = Counter(agent.name for agent in agents)
+    return [
+        agent.name if counts[agent.name] == 1 else f"{agent.name}[{index}]"
+        for index, agent in enumerate(agents)
+    ]
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+class _Run:
+    """The state of one run; lives for one call of ``AsyncWorkflow.run``."""
+
+    def __init__(self, workflow: AsyncWorkflow, task: Task, agents: list[BaseAgent]) -> None:
+        self.config = workflow.config
+        self.clock = workflow._clock
+        self.sleep = workflow._sleep
+        self.rng = workflow._rng
+        self.bus = workflow._bus
+        self.limiter = workflow._limiter
+        self.task = task
+        self.run_id = uuid.uuid4().hex
+        self.events: list[Event] = []
+        self.status: RunStatus | None = None
+        self.error: BaseException | None = None
+        self.members: dict[Role, list[tuple[BaseAgent, AgentOutcome]]] = {role: [] for role in Role}
+        outcomes: list[AgentOutcome] = []
+        for agent, name in zip(agents, _unique_names(agents), strict=True):
+            outcome = AgentOutcome(agent=name, role=agent.role)
+            outcomes.append(outcome)
+            self.members[agent.role].append((agent, outcome))
+        self.outcomes = outcomes
+        self.ctx = RunContext(
+            run_id=self.run_id,
+            task=task,
+            config=self.config,
+            services=workflow.services,
+            outcomes=outcomes,
+            clock=self.clock,
+        )
+
+    def emit(self, event: Event) -> None:
+        self.events.append(event)
+        self.bus.publish(event)
+
+    def deadline(self) -> float:
+        """Seconds this run may take before its auditors: config.timeout or task.deadline."""
+        timeout = self.config.timeout if self.config.timeout is not None else float("inf")
+        if self.task.deadline is not None:
+            left = (self.task.deadline - datetime.now(UTC)).total_seconds()
+            timeout = min(timeout, max(left, 0.0))
+        return timeout
+
+    async def execute(self) -> WorkflowResult:
+        started = self.clock()
+        self.emit(
+            RunStarted(
+                run_id=self.run_id,
+                at=started,
+                task=self.task,
+                agents=tuple(o.agent for o in self.outcomes),
+            )
+        )
+        try:
+            with anyio.move_on_after(self.deadline()) as scope:
+                await self.phase(Phase.VALIDATE)
+                if self.status is None:
+                    await self.phase(Phase.EXECUTE)
+            if scope.cancelled_caught and self.status is None:
+                self.status = RunStatus.TIMED_OUT
+            elif self.status is None:
+                self.settle()
+        except anyio.get_cancelled_exc_class():
+            self.status = RunStatus.CANCELLED
+            raise
+        except BaseException as exc:
+            # Not an agent's error (those are caught per agent): a bug, or KeyboardInterrupt.
+            self.status = RunStatus.FAILED
+            self.error = exc
+            raise
+        finally:
+            await self.audit()
+        assert self.status is not None  # every path above set it
+        return WorkflowResult.build(
+            run_id=self.run_id,
+            task=self.task,
+            status=self.status,
+            outcomes=self.outcomes,
+            events=self.events,
+            started_at=started,
+            finished_at=self.clock(),
+            steps=self.ctx.steps,
+            error=self.error,
+        )
+
+    def settle(self) -> None:
+        """Decide the status of a run whose executors all finished."""
+        for outcome in self.outcomes:
+            if outcome.role is Role.EXECUTOR and outcome.status in _FAILURES:
+                self.status = RunStatus.FAILED
+                self.error = outcome.error
+                return
+        self.status = RunStatus.SUCCEEDED
+
+    async def audit(self) -> None:
+        """Run the auditors, shielded, after everything else; then close the run."""
+        assert self.status is not None
+        for outcome in self.outcomes:
+            if outcome.status is AgentStatus.PENDING and outcome.role is not Role.AUDITOR:
+                outcome.status = AgentStatus.SKIPPED
+        self.ctx.status = self.status
+        with anyio.move_on_after(self.config.audit_timeout, shield=True):
+            await self.phase(Phase.AUDIT)
+        for outcome in self.outcomes:
+            if outcome.status is AgentStatus.PENDING:
+                outcome.status = AgentStatus.SKIPPED
+        self.emit(
+            RunFinished(
+                run_id=self.run_id, at=self.clock(), status=self.status, steps=self.ctx.steps
+            )
+        )
+
+    async def phase(self, phase: Phase) -> None:
+        members = self.members[_ROLE_OF[phase]]
+        if not members:
+            return
+        self.emit(PhaseStarted(run_id=self.run_id, at=self.clock(), phase=phase))
+        limiter = self.limiter or anyio.CapacityLimiter(self.config.max_workers)
+        async with anyio.create_task_group() as tg:
+            for agent, outcome in members:
+                tg.start_soon(self.agent_task, agent, outcome, limiter, tg.cancel_scope)
+
+    async def agent_task(
+        self,
+        agent: BaseAgent,
+        outcome: AgentOutcome,
+        limiter: anyio.CapacityLimiter,
+        scope: anyio.CancelScope,
+    ) -> None:
+        try:
+            async with limiter:
+                await self.attempts(agent, outcome)
+        except anyio.get_cancelled_exc_class():
+            outcome.status = AgentStatus.CANCELLED
+            outcome.finished_at = self.clock()
+            if outcome.attempts and outcome.attempts[-1].finished_at is None:
+                outcome.attempts[-1].finished_at = outcome.finished_at
+            self.finished(outcome)
+            raise
+        if outcome.status in _FAILURES and self.is_fatal(outcome):
+            if self.status is None:
+                vetoed = outcome.status is AgentStatus.VETOED and outcome.role is Role.VALIDATOR
+                self.status = RunStatus.VETOED if vetoed else RunStatus.FAILED
+                self.error = outcome.error
+            scope.cancel()
+
+    def is_fatal(self, outcome: AgentOutcome) -> bool:
+        """Whether this failure ends the phase (and so, but for auditors, the run)."""
+        if outcome.role is Role.AUDITOR:
+            return False
+        if outcome.role is Role.VALIDATOR or self.ctx.exhausted:
+            return True
+        return self.config.fail_fast
+
+    async def attempts(self, agent: BaseAgent, outcome: AgentOutcome) -> None:
+        """The retry engine: call ``agent.execute`` until it succeeds or must stop."""
+        policy = self.config.retry
+        ctx = self.ctx
+        charged = outcome.role is not Role.AUDITOR
+        outcome.started_at = self.clock()
+        self.emit(
+            AgentStarted(
+                run_id=self.run_id, at=outcome.started_at, agent=outcome.agent, role=outcome.role
+            )
+        )
+        for number in range(1, policy.attempts + 1):
+            attempt = Attempt(number=number, started_at=self.clock())
+            outcome.attempts.append(attempt)
+            try:
+                if charged:
+                    ctx.step()
+                if policy.attempt_timeout is None:
+                    output = await agent.execute(self.task, ctx)
+                else:
+                    output = await self.timed_attempt(agent, policy.attempt_timeout)
+            except Exception as exc:
+                attempt.finished_at = self.clock()
+                attempt.error = exc
+                retry = is_transient(exc) and number < policy.attempts and not ctx.exhausted
+                self.emit(
+                    AttemptFailed(
+                        run_id=self.run_id,
+                        at=attempt.finished_at,
+                        agent=outcome.agent,
+                        attempt=number,
+                        error=_describe(exc),
+                        transient=is_transient(exc),
+                    )
+                )
+                if retry:
+                    attempt.delay = self.config.retry.delay(number, self.rng)
+                    self.emit(
+                        RetryScheduled(
+                            run_id=self.run_id,
+                            at=attempt.finished_at,
+                            agent=outcome.agent,
+                            attempt=number + 1,
+                            delay=attempt.delay,
+                        )
+                    )
+                    await self.sleep(attempt.delay)
+                    continue
+                self.fail(outcome, exc)
+                break
+            attempt.finished_at = self.clock()
+            if charged and ctx.exhausted:
+                # The agent caught StepBudgetExceeded itself; the run is over all the same.
+                self.fail(outcome, StepBudgetExceeded(self.config.context_length))
+                break
+            outcome.output = output
+            outcome.status = AgentStatus.SUCCEEDED
+            break
+        outcome.finished_at = self.clock()
+        self.finished(outcome)
+
+    async def timed_attempt(self, agent: BaseAgent, seconds: float) -> Any:
+        with anyio.move_on_after(seconds):
+            return await agent.execute(self.task, self.ctx)
+        # Only our own deadline leaves the block without a return.
+        raise AttemptTimeout(f"{agent.name}: attempt took longer than {seconds} s")
+
+    def fail(self, outcome: AgentOutcome, exc: BaseException) -> None:
+        outcome.error = exc
+        if isinstance(exc, Veto):
+            outcome.status = AgentStatus.VETOED
+            self.emit(
+                Vetoed(run_id=self.run_id, at=self.clock(), agent=outcome.agent, reason=exc.reason)
+            )
+        else:
+            outcome.status = AgentStatus.FAILED
+
+    def finished(self, outcome: AgentOutcome) -> None:
+        self.emit(
+            AgentFinished(
+                run_id=self.run_id,
+                at=self.clock(),
+                agent=outcome.agent,
+                role=outcome.role,
+                status=outcome.status,
+                attempts=len(outcome.attempts),
+                error=_describe(outcome.error) if outcome.error is not None else None,
+            )
+        )
+
+
+_FAILURES = frozenset({AgentStatus.FAILED, AgentStatus.VETOED})
+_ROLE_OF = {Phase.VALIDATE: Role.VALIDATOR, Phase.EXECUTE: Role.EXECUTOR, Phase.AUDIT: Role.AUDITOR}
