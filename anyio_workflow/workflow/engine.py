@@ -335,14 +335,11 @@ class _Run:
         policy = self.config.retry
         ctx = self.ctx
         charged = outcome.role is not Role.AUDITOR
-        outcome.started_at = self.clock()
-        self.emit(
-            AgentStarted(
-                run_id=self.run_id, at=outcome.started_at, agent=outcome.agent, role=outcome.role
-            )
-        )
+        # One clock reading per event: on the hot path the clock is not free.
+        now = outcome.started_at = self.clock()
+        self.emit(AgentStarted(run_id=self.run_id, at=now, agent=outcome.agent, role=outcome.role))
         for number in range(1, policy.attempts + 1):
-            attempt = Attempt(number=number, started_at=self.clock())
+            attempt = Attempt(number=number, started_at=now)
             outcome.attempts.append(attempt)
             try:
                 if charged:
@@ -352,43 +349,44 @@ class _Run:
                 else:
                     output = await self.timed_attempt(agent, policy.attempt_timeout)
             except Exception as exc:
-                attempt.finished_at = self.clock()
+                now = attempt.finished_at = self.clock()
                 attempt.error = exc
-                retry = is_transient(exc) and number < policy.attempts and not ctx.exhausted
+                transient = is_transient(exc)
                 self.emit(
                     AttemptFailed(
                         run_id=self.run_id,
-                        at=attempt.finished_at,
+                        at=now,
                         agent=outcome.agent,
                         attempt=number,
                         error=_describe(exc),
-                        transient=is_transient(exc),
+                        transient=transient,
                     )
                 )
-                if retry:
-                    attempt.delay = self.config.retry.delay(number, self.rng)
+                if transient and number < policy.attempts and not ctx.exhausted:
+                    attempt.delay = policy.delay(number, self.rng)
                     self.emit(
                         RetryScheduled(
                             run_id=self.run_id,
-                            at=attempt.finished_at,
+                            at=now,
                             agent=outcome.agent,
                             attempt=number + 1,
                             delay=attempt.delay,
                         )
                     )
                     await self.sleep(attempt.delay)
+                    now = self.clock()
                     continue
-                self.fail(outcome, exc)
+                self.fail(outcome, exc, now)
                 break
-            attempt.finished_at = self.clock()
+            now = attempt.finished_at = self.clock()
             if charged and ctx.exhausted:
                 # The agent caught StepBudgetExceeded itself; the run is over all the same.
-                self.fail(outcome, StepBudgetExceeded(self.config.context_length))
+                self.fail(outcome, StepBudgetExceeded(self.config.context_length), now)
                 break
             outcome.output = output
             outcome.status = AgentStatus.SUCCEEDED
             break
-        outcome.finished_at = self.clock()
+        outcome.finished_at = now
         self.finished(outcome)
 
     async def timed_attempt(self, agent: BaseAgent, seconds: float) -> Any:
@@ -397,21 +395,20 @@ class _Run:
         # Only our own deadline leaves the block without a return.
         raise AttemptTimeout(f"{agent.name}: attempt took longer than {seconds} s")
 
-    def fail(self, outcome: AgentOutcome, exc: BaseException) -> None:
+    def fail(self, outcome: AgentOutcome, exc: BaseException, now: float) -> None:
         outcome.error = exc
         if isinstance(exc, Veto):
             outcome.status = AgentStatus.VETOED
-            self.emit(
-                Vetoed(run_id=self.run_id, at=self.clock(), agent=outcome.agent, reason=exc.reason)
-            )
+            self.emit(Vetoed(run_id=self.run_id, at=now, agent=outcome.agent, reason=exc.reason))
         else:
             outcome.status = AgentStatus.FAILED
 
     def finished(self, outcome: AgentOutcome) -> None:
+        assert outcome.finished_at is not None
         self.emit(
             AgentFinished(
                 run_id=self.run_id,
-                at=self.clock(),
+                at=outcome.finished_at,
                 agent=outcome.agent,
                 role=outcome.role,
                 status=outcome.status,

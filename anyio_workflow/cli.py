@@ -1,0 +1,158 @@
+"""The ``anyio-workflow`` command line (Typer + rich).
+
+Errors are one clear line: exit code 2 for bad input, 1 for a failed run; a Python
+traceback only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import Annotated, Any
+
+import anyio
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .workflow.events import (
+    AgentFinished,
+    AgentStarted,
+    AttemptFailed,
+    Event,
+    RetryScheduled,
+    RunFinished,
+)
+from .workflow.result import WorkflowResult
+
+app = typer.Typer(
+    help="Structured-concurrency workflows for Web3 tasks.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+console = Console(stderr=True)
+
+
+@app.callback()
+def _root() -> None:
+    """Structured-concurrency workflows for Web3 tasks."""
+
+
+async def _show_progress(events: Any, progress: Progress) -> None:
+    tasks: dict[str, Any] = {}
+    overall = progress.add_task("[bold]all agents", total=None, status="")
+    async for event in events:
+        _apply(event, progress, tasks, overall)
+        if isinstance(event, RunFinished):
+            return
+
+
+def _apply(event: Event, progress: Progress, tasks: dict[str, Any], overall: Any) -> None:
+    if isinstance(event, AgentStarted):
+        tasks[event.agent] = progress.add_task(
+            f"{event.role.value[:4]} {event.agent}", total=1, status="running"
+        )
+        progress.update(overall, total=len(tasks))
+    elif isinstance(event, AttemptFailed) and event.agent in tasks:
+        progress.update(tasks[event.agent], status=f"[yellow]attempt {event.attempt} failed")
+    elif isinstance(event, RetryScheduled) and event.agent in tasks:
+        progress.update(tasks[event.agent], status=f"[yellow]retry in {event.delay:.2f} s")
+    elif isinstance(event, AgentFinished) and event.agent in tasks:
+        colour = "green" if event.status.value == "succeeded" else "red"
+        progress.update(tasks[event.agent], completed=1, status=f"[{colour}]{event.status.value}")
+        progress.advance(overall)
+
+
+def _summary(result: WorkflowResult) -> dict[str, Any]:
+    return {
+        "run_id": result.run_id,
+        "status": result.status.value,
+        "steps": result.steps,
+        "outcomes": [
+            {
+                "agent": o.agent,
+                "role": o.role.value,
+                "status": o.status.value,
+                "attempts": len(o.attempts),
+                "seconds": o.duration,
+                "error": None if o.error is None else f"{type(o.error).__name__}: {o.error}",
+            }
+            for o in result.outcomes
+        ],
+    }
+
+
+@app.command()
+def demo(
+    backend: Annotated[str, typer.Option(help="asyncio or trio")] = "asyncio",
+    agents: Annotated[int, typer.Option(min=1, max=500, help="executor agents")] = 24,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object on stdout")] = False,
+    seed: Annotated[int, typer.Option(help="seed of the simulated latencies")] = 7,
+) -> None:
+    """Run the demo workflow with live progress: validate, execute with retries, audit."""
+    from .demo import build_demo
+
+    if backend not in ("asyncio", "trio"):
+        raise typer.BadParameter("must be asyncio or trio", param_hint="--backend")
+    workflow, task, sequential = build_demo(agents, seed=seed)
+
+    async def main() -> WorkflowResult:
+        if as_json:
+            return await workflow.run(task)
+        columns = (
+            TextColumn("{task.description:<20}"),
+            BarColumn(bar_width=24),
+            TextColumn("{task.fields[status]}"),
+            TimeElapsedColumn(),
+        )
+        with (
+            Progress(*columns, console=console, transient=False) as progress,
+            workflow.subscribe() as events,
+        ):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(_show_progress, events, progress)
+                result = await workflow.run(task)
+            return result
+
+    started = time.perf_counter()
+    result = anyio.run(main, backend=backend)
+    wall = time.perf_counter() - started
+    summary = _summary(result) | {"wall_s": wall, "sequential_estimate_s": sequential}
+    if as_json:
+        print(json.dumps(summary))
+    else:
+        table = Table(title=f"run {result.run_id} - {result.status.value}")
+        for column in ("agent", "role", "status", "attempts", "seconds"):
+            table.add_column(column)
+        for o in summary["outcomes"]:
+            seconds = "" if o["seconds"] is None else f"{o['seconds']:.2f}"
+            table.add_row(o["agent"], o["role"], o["status"], str(o["attempts"]), seconds)
+        out = Console()
+        out.print(table)
+        out.print(
+            f"wall time {wall:.2f} s; one by one it would take about {sequential:.2f} s "
+            f"({sequential / wall:.1f}x); audit digest "
+            f"{result.outcome('DigestAuditor').output}"
+        )
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    debug = "--debug" in sys.argv
+    if debug:
+        sys.argv.remove("--debug")
+    try:
+        app()
+    except Exception as exc:  # one clear line, unless --debug
+        if debug:
+            raise
+        console.print(f"[red]error:[/red] {type(exc).__name__}: {exc}")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""Sessions for the usual chores. They run in the environment nox runs from (``./dev``
+makes it: .venv/), so that a session costs no install: ``./dev test`` is ``nox -s tests``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nox
+
+nox.options.default_venv_backend = "none"
+nox.options.sessions = ["lint", "typecheck", "tests"]
+
+PYTHON = sys.executable
+BENCHMARKS = sorted(Path("benchmarks").glob("*.py"))
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The whole suite; every async test runs under asyncio and under trio."""
+    session.run(PYTHON, "-m", "pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check."""
+    session.run(PYTHON, "-m", "ruff", "check", ".")
+    session.run(PYTHON, "-m", "ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on the package."""
+    session.run(PYTHON, "-m", "mypy", "anyio_workflow")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Every benchmark, quick (pass --full for the full sizes)."""
+    full = "--full" in session.posargs
+    for script in BENCHMARKS:
+        session.run(PYTHON, str(script), *([] if full else ["--quick"]))
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """The main job: the demo workflow."""
+    session.run(PYTHON, "-m", "anyio_workflow.cli", "demo", *session.posargs)
