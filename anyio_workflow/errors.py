@@ -14,10 +14,34 @@ pydantic model rejects raises pydantic's ``ValidationError``, which names the fi
     ├── StepBudgetExceeded             the run would pass AsyncWorkflowConfig.context_length
     ├── UnknownActionError             no agents given and no action registered under that name
     ├── DuplicateRunError              a run with the same idempotency key is already running
-    └── RunError                       raised by WorkflowResult.raise_for_status(); has .result
-        ├── RunVetoed                  a validator vetoed the run
-        ├── RunFailed                  an agent failed, or the step budget ran out
-        └── RunTimedOut                the run's deadline passed
+    ├── RunError                       raised by WorkflowResult.raise_for_status(); has .result
+    │   ├── RunVetoed                  a validator vetoed the run
+    │   ├── RunFailed                  an agent failed, or the step budget ran out
+    │   └── RunTimedOut                the run's deadline passed
+    └── RpcError                       a JSON-RPC call failed; .method, .endpoint (redacted)
+        ├── TransportError         *   the request or its answer was lost on the way
+        │   └── RequestTimeout     *   no answer within the timeout
+        ├── HttpStatusError            the endpoint answered with an HTTP error status
+        │                          *   (transient for 408, 425, 429, 500, 502, 503, 504)
+        ├── InvalidResponse        *   the answer is not valid JSON-RPC 2.0 for the request
+        ├── EndpointsExhausted     *   every endpoint of a FallbackTransport failed
+        ├── WrongChainError            an endpoint serves another chain than expected
+        └── JsonRpcError               the node answered with an error object; .code, .data
+            ├── ParseError             -32700
+            ├── InvalidRequest         -32600
+            ├── MethodNotFound         -32601
+            ├── InvalidParams          -32602
+            ├── InternalError      *   -32603
+            ├── InvalidInput           -32000 (also nonce and fee rejections)
+            ├── ResourceNotFound       -32001
+            ├── ResourceUnavailable *  -32002
+            ├── TransactionRejected    -32003
+            ├── MethodNotSupported     -32004
+            ├── LimitExceeded      *   -32005, HTTP-style 429 answers, "rate limit" messages
+            └── ExecutionReverted      code 3 or "execution reverted"; .data, .reason
+
+(* transient: the retry engine and FallbackTransport try again.) Every ``endpoint`` is
+redacted: API keys in the path, the query or the userinfo never appear in an error.
 
 Cancellation is not an error of ours: it is the backend's cancellation exception, and it
 always propagates.
@@ -34,6 +58,27 @@ __all__ = [
     "AnyioWorkflowError",
     "AttemptTimeout",
     "DuplicateRunError",
+    "EndpointsExhausted",
+    "ExecutionReverted",
+    "HttpStatusError",
+    "InternalError",
+    "InvalidInput",
+    "InvalidParams",
+    "InvalidRequest",
+    "InvalidResponse",
+    "JsonRpcError",
+    "LimitExceeded",
+    "MethodNotFound",
+    "MethodNotSupported",
+    "ParseError",
+    "RequestTimeout",
+    "ResourceNotFound",
+    "ResourceUnavailable",
+    "RpcError",
+    "TransactionRejected",
+    "TransportError",
+    "WrongChainError",
+    "error_from_answer",
     "RunError",
     "RunFailed",
     "RunTimedOut",
@@ -134,6 +179,227 @@ class RunFailed(RunError):
 
 class RunTimedOut(RunError):
     """The run's deadline passed before its executors finished."""
+
+
+class RpcError(AnyioWorkflowError):
+    """A JSON-RPC call failed; says which method, and which endpoint (redacted)."""
+
+    def __init__(
+        self,
+        short_message: str,
+        *,
+        method: str | None = None,
+        endpoint: str | None = None,
+        details: str | None = None,
+    ) -> None:
+        super().__init__(short_message, details=details)
+        self.method = method
+        self.endpoint = endpoint
+
+    def __str__(self) -> str:
+        where = [f"method {self.method}"] if self.method else []
+        if self.endpoint:
+            where.append(f"endpoint {self.endpoint}")
+        text = self.short_message + (f" ({', '.join(where)})" if where else "")
+        return f"{text}\n\nDetails: {self.details}" if self.details else text
+
+
+class TransportError(RpcError):
+    """The request or its answer was lost on the way (refused, reset, dropped)."""
+
+    transient = True
+
+
+class RequestTimeout(TransportError):
+    """No answer came within the request timeout."""
+
+
+_TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+class HttpStatusError(RpcError):
+    """The endpoint answered with an HTTP error status instead of a JSON-RPC answer."""
+
+    def __init__(self, status: int, *, method: str | None = None, endpoint: str | None = None):
+        super().__init__(f"HTTP {status}", method=method, endpoint=endpoint)
+        self.status = status
+        self.transient = status in _TRANSIENT_STATUS  # type: ignore[misc]
+
+
+class InvalidResponse(RpcError):
+    """The answer is not valid JSON-RPC 2.0 for the request that was sent."""
+
+    transient = True
+
+
+class EndpointsExhausted(RpcError):
+    """Every endpoint of a FallbackTransport failed; ``errors`` holds each one's error."""
+
+    transient = True
+
+    def __init__(self, errors: list[RpcError], *, method: str | None = None) -> None:
+        listing = "; ".join(f"{e.endpoint}: {e.short_message}" for e in errors) or "none usable"
+        super().__init__(f"every endpoint failed ({len(errors)})", method=method, details=listing)
+        self.errors = errors
+
+
+class WrongChainError(RpcError):
+    """An endpoint serves another chain than the one expected; nothing is sent to it."""
+
+    def __init__(self, endpoint: str, expected: int, actual: int) -> None:
+        super().__init__(
+            f"endpoint serves chain {actual}, expected chain {expected}: it will not be used",
+            endpoint=endpoint,
+        )
+        self.expected = expected
+        self.actual = actual
+
+
+class JsonRpcError(RpcError):
+    """The node answered the call with a JSON-RPC error object."""
+
+    code: int
+
+    def __init__(
+        self,
+        code: int,
+        message: str,
+        data: object = None,
+        *,
+        method: str | None = None,
+        endpoint: str | None = None,
+    ) -> None:
+        super().__init__(message, method=method, endpoint=endpoint)
+        self.code = code
+        self.message = message
+        self.data = data
+
+
+class ParseError(JsonRpcError):
+    """-32700: the node could not parse the request."""
+
+
+class InvalidRequest(JsonRpcError):
+    """-32600: the request is not a valid JSON-RPC request (or batches are refused)."""
+
+
+class MethodNotFound(JsonRpcError):
+    """-32601: the node does not have that method."""
+
+
+class InvalidParams(JsonRpcError):
+    """-32602: the parameters are wrong for the method."""
+
+
+class InternalError(JsonRpcError):
+    """-32603: the node failed internally."""
+
+    transient = True
+
+
+class InvalidInput(JsonRpcError):
+    """-32000: the input was rejected (nonce too low, fee too low, already known, ...)."""
+
+
+class ResourceNotFound(JsonRpcError):
+    """-32001: the requested resource was not found."""
+
+
+class ResourceUnavailable(JsonRpcError):
+    """-32002: the requested resource is not available (yet)."""
+
+    transient = True
+
+
+class TransactionRejected(JsonRpcError):
+    """-32003: the transaction was rejected."""
+
+
+class MethodNotSupported(JsonRpcError):
+    """-32004: the node does not support the method."""
+
+
+class LimitExceeded(JsonRpcError):
+    """-32005 or a 429-style answer: the endpoint's request limit was exceeded."""
+
+    transient = True
+
+
+class ExecutionReverted(JsonRpcError):
+    """The call or transaction reverted; ``reason`` is decoded from ``data`` when it can be.
+
+    ``reason`` is the string of ``Error(string)``, a description of ``Panic(uint256)``,
+    or ``None`` for a custom error (then ``selector`` names its first four bytes).
+    """
+
+    def __init__(
+        self,
+        code: int,
+        message: str,
+        data: object = None,
+        *,
+        method: str | None = None,
+        endpoint: str | None = None,
+    ) -> None:
+        from .evm.revert import decode_revert
+
+        decoded = decode_revert(data)
+        self.reason = decoded.reason
+        self.selector = decoded.selector
+        self.panic_code = decoded.panic_code
+        if decoded.reason is not None and decoded.reason not in message:
+            message = f"{message}: {decoded.reason}"
+        elif decoded.reason is None and decoded.selector is not None:
+            message = f"{message}: custom error {decoded.selector}"
+        super().__init__(code, message, data, method=method, endpoint=endpoint)
+
+
+_BY_CODE: dict[int, type[JsonRpcError]] = {
+    -32700: ParseError,
+    -32600: InvalidRequest,
+    -32601: MethodNotFound,
+    -32602: InvalidParams,
+    -32603: InternalError,
+    -32000: InvalidInput,
+    -32001: ResourceNotFound,
+    -32002: ResourceUnavailable,
+    -32003: TransactionRejected,
+    -32004: MethodNotSupported,
+    -32005: LimitExceeded,
+    429: LimitExceeded,
+    3: ExecutionReverted,
+}
+_RATE_LIMIT_WORDS = ("rate limit", "too many requests", "limit exceeded", "exceeded the quota")
+
+
+def error_class_for(code: int, message: str) -> type[JsonRpcError]:
+    """The class of a JSON-RPC error answer, by its code and, for ambiguous codes, message."""
+    lowered = message.lower()
+    if "execution reverted" in lowered or lowered.startswith("revert"):
+        return ExecutionReverted
+    if any(word in lowered for word in _RATE_LIMIT_WORDS):
+        return LimitExceeded
+    return _BY_CODE.get(code, JsonRpcError)
+
+
+def error_from_answer(
+    error: object, *, method: str | None = None, endpoint: str | None = None
+) -> RpcError:
+    """The typed error for the ``error`` member of a JSON-RPC answer."""
+    if (
+        not isinstance(error, dict)
+        or type(error.get("code")) is not int
+        or not isinstance(error.get("message"), str)
+    ):
+        return InvalidResponse(
+            "the error member is not an object with an integer code and a string message",
+            method=method,
+            endpoint=endpoint,
+        )
+    code, message = error["code"], error["message"]
+    return error_class_for(code, message)(
+        code, message, error.get("data"), method=method, endpoint=endpoint
+    )
 
 
 def is_transient(exc: BaseException) -> bool:

@@ -1,0 +1,294 @@
+"""The JSON-RPC 2.0 client: single calls, explicit batches, and coalescing of concurrent calls.
+
+Coalescing (on by default) works as viem's ``batch: { wait }`` does: calls made while
+the client is gathering a batch go out together as one JSON-RPC batch, up to
+``max_batch_size``. A call made while no other is in flight goes straight out, so that
+sequential callers pay nothing for it. A dispatcher task in the client's own task
+group gathers the batches, so the client must be used as
+``async with JsonRpcClient(...) as client``; nothing it starts outlives that block.
+
+Every answer is validated: not an object, a wrong ``jsonrpc`` version or id, or not
+exactly one of ``result`` and ``error``, raises :class:`InvalidResponse`; an error object
+raises the class its code maps to (see ``errors.py``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+from collections.abc import Mapping, Sequence
+from contextlib import AsyncExitStack
+from types import TracebackType
+from typing import Any, Literal, Self, overload
+
+import anyio
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+from ..errors import InvalidResponse, RpcError, TransportError, error_from_answer
+from ..workflow.config import RetryPolicy
+from .transport import HttpTransport, JsonObject, Payload, Transport
+
+__all__ = ["DEFAULT_RPC_RETRY", "JsonRpcClient", "Params"]
+
+Params = Sequence[Any] | Mapping[str, Any] | None
+
+DEFAULT_RPC_RETRY = RetryPolicy(attempts=3, base_delay=0.05, max_delay=1.0)
+"""Transient failures of a whole request (timeouts, dropped connections, 429, 5xx) are
+retried this way; errors that the node answered are the caller's to handle."""
+
+
+class _Pending:
+    """One coalesced call waiting for its answer."""
+
+    __slots__ = ("done", "error", "request", "result")
+
+    def __init__(self, request: JsonObject) -> None:
+        self.request = request
+        self.done = anyio.Event()
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+    def resolve(self, result: Any = None, error: BaseException | None = None) -> None:
+        if not self.done.is_set():
+            self.result, self.error = result, error
+            self.done.set()
+
+
+class JsonRpcClient:
+    """A JSON-RPC 2.0 client over any :class:`Transport`.
+
+    :param target: a URL (an :class:`HttpTransport` is made for it, with
+        ``http_options``) or a transport (``FallbackTransport``, an ASGI devnet, ...).
+    :param coalesce: gather concurrent :meth:`request` calls into batches.
+    :param batch_wait: seconds to gather a batch; 0 gathers what is ready in one pass
+        of the event loop.
+    :param max_batch_size: the largest coalesced batch.
+    :param retry: how transient failures of a whole request are retried; ``None`` for
+        no retry.
+    """
+
+    def __init__(
+        self,
+        target: str | Transport,
+        *,
+        coalesce: bool = True,
+        batch_wait: float = 0.0,
+        max_batch_size: int = 100,
+        retry: RetryPolicy | None = DEFAULT_RPC_RETRY,
+        rng: random.Random | None = None,
+        **http_options: Any,
+    ) -> None:
+        if max_batch_size < 1:
+            raise ValueError("max_batch_size: must be at least 1")
+        if batch_wait < 0:
+            raise ValueError("batch_wait: cannot be negative")
+        if isinstance(target, str):
+            self.transport: Transport = HttpTransport(target, **http_options)
+            self._owns_transport = True
+        elif http_options:
+            raise TypeError(f"{sorted(http_options)}: HTTP options need a URL, not a transport")
+        else:
+            self.transport = target
+            self._owns_transport = False
+        self.coalesce = coalesce
+        self.batch_wait = batch_wait
+        self.max_batch_size = max_batch_size
+        self._retry = retry
+        self._rng = rng or random.Random()
+        self._ids = itertools.count(1)
+        self._queue: MemoryObjectSendStream[_Pending] | None = None
+        self._active = 0
+        self._stack: AsyncExitStack | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return self.transport.endpoint
+
+    async def __aenter__(self) -> Self:
+        if self._stack is not None:
+            raise RuntimeError("this JsonRpcClient is already open")
+        async with AsyncExitStack() as stack:
+            if self._owns_transport:
+                stack.push_async_callback(self.transport.aclose)
+            if self.coalesce:
+                group = await stack.enter_async_context(anyio.create_task_group())
+                send, receive = anyio.create_memory_object_stream[_Pending](math.inf)
+                stack.callback(send.close)  # ends the dispatcher before the group is awaited
+                group.start_soon(self._dispatch, receive, group)
+                self._queue = send
+            self._stack = stack.pop_all()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        stack, self._stack, self._queue = self._stack, None, None
+        if stack is not None:
+            await stack.__aexit__(exc_type, exc, tb)
+
+    def _request(self, method: str, params: Params) -> JsonObject:
+        if self._stack is None:
+            raise RuntimeError(
+                "JsonRpcClient is not open: use `async with JsonRpcClient(...) as client`"
+            )
+        if params is None:
+            params = []
+        elif not isinstance(params, Mapping):
+            params = list(params)
+        return {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
+
+    async def request(self, method: str, params: Params = None) -> Any:
+        """Call ``method`` and return its result; raises an :class:`RpcError` subclass.
+
+        Cancellation abandons the wait; the call may still have reached the node.
+        """
+        request = self._request(method, params)
+        # A call with no other in flight goes straight out: coalescing only pays when
+        # calls overlap, and a lone call should not wait for a dispatcher.
+        queue = self._queue
+        self._active += 1
+        try:
+            if queue is None or self._active == 1:
+                return self._parse(await self._send(request), request)
+            pending = _Pending(request)
+            queue.send_nowait(pending)
+            await pending.done.wait()
+        finally:
+            self._active -= 1
+        if pending.error is not None:
+            raise pending.error
+        return pending.result
+
+    @overload
+    async def batch(
+        self, calls: Sequence[tuple[str, Params]], *, return_exceptions: Literal[False] = False
+    ) -> list[Any]: ...
+    @overload
+    async def batch(
+        self, calls: Sequence[tuple[str, Params]], *, return_exceptions: Literal[True]
+    ) -> list[Any | RpcError]: ...
+    async def batch(
+        self, calls: Sequence[tuple[str, Params]], *, return_exceptions: bool = False
+    ) -> list[Any]:
+        """Send ``calls`` as one JSON-RPC batch; results come back in the calls' order.
+
+        The first failed call raises its error, unless ``return_exceptions`` puts each
+        error in its call's place instead.
+        """
+        requests = [self._request(method, params) for method, params in calls]
+        if not requests:
+            return []
+        payload: Payload = requests if len(requests) > 1 else requests[0]
+        outcomes = self._match(await self._send(payload), requests)
+        if not return_exceptions:
+            for outcome in outcomes:
+                if isinstance(outcome, RpcError):
+                    raise outcome
+        return outcomes
+
+    async def _send(self, payload: Payload) -> Any:
+        attempt = 1
+        while True:
+            try:
+                return await self.transport.send(payload)
+            except RpcError as exc:
+                if self._retry is None or not exc.transient or attempt >= self._retry.attempts:
+                    raise
+                await anyio.sleep(self._retry.delay(attempt, self._rng))
+                attempt += 1
+
+    async def _dispatch(
+        self, receive: MemoryObjectReceiveStream[_Pending], group: anyio.abc.TaskGroup
+    ) -> None:
+        async with receive:
+            async for first in receive:
+                batch = [first]
+                if self.batch_wait > 0:
+                    await anyio.sleep(self.batch_wait)
+                else:
+                    await anyio.lowlevel.checkpoint()  # let the calls that are ready join
+                while len(batch) < self.max_batch_size:
+                    try:
+                        batch.append(receive.receive_nowait())
+                    except (anyio.WouldBlock, anyio.EndOfStream):
+                        break
+                group.start_soon(self._flush, batch)
+
+    async def _flush(self, batch: list[_Pending]) -> None:
+        try:
+            requests = [p.request for p in batch]
+            if len(batch) == 1:
+                answer = await self._send(requests[0])
+                try:
+                    batch[0].resolve(self._parse(answer, requests[0]))
+                except RpcError as exc:
+                    batch[0].resolve(error=exc)
+                return
+            outcomes = self._match(await self._send(requests), requests)
+            for pending, outcome in zip(batch, outcomes, strict=True):
+                if isinstance(outcome, RpcError):
+                    pending.resolve(error=outcome)
+                else:
+                    pending.resolve(outcome)
+        except Exception as exc:  # every waiter hears of it; the dispatcher lives on
+            for pending in batch:
+                pending.resolve(error=exc)
+        finally:
+            for pending in batch:  # cancelled with the client: nobody waits forever
+                pending.resolve(error=TransportError("the client closed", endpoint=self.endpoint))
+
+    def _parse(self, answer: Any, request: JsonObject) -> Any:
+        method = request["method"]
+        if type(answer) is not dict:
+            raise self._invalid("the answer is not a JSON object", method)
+        if answer.get("jsonrpc") != "2.0":
+            raise self._invalid('the answer lacks "jsonrpc": "2.0"', method)
+        if type(answer.get("id")) is not int or answer["id"] != request["id"]:
+            raise self._invalid(f"the answer's id is not the request's ({request['id']})", method)
+        if ("result" in answer) == ("error" in answer):
+            raise self._invalid("the answer must hold exactly one of result and error", method)
+        if "error" in answer:
+            raise error_from_answer(answer["error"], method=method, endpoint=self.endpoint)
+        return answer["result"]
+
+    def _match(self, answers: Any, requests: list[JsonObject]) -> list[Any]:
+        """Each request's result, or its error as a value, matched by id."""
+        if len(requests) == 1:
+            try:
+                return [self._parse(answers, requests[0])]
+            except RpcError as exc:
+                return [exc]
+        if type(answers) is not list:
+            error = self._invalid("a batch was not answered with a list", "batch")
+            return [error] * len(requests)
+        by_id: dict[int, Any] = {}
+        duplicated: set[int] = set()
+        for answer in answers:
+            key = answer.get("id") if type(answer) is dict else None
+            if type(key) is int:
+                if key in by_id:
+                    duplicated.add(key)
+                by_id[key] = answer
+        outcomes: list[Any] = []
+        for request in requests:
+            key = request["id"]
+            if key in duplicated:
+                outcomes.append(self._invalid(f"two answers have id {key}", request["method"]))
+            elif key not in by_id:
+                outcomes.append(self._invalid("the batch has no answer to it", request["method"]))
+            else:
+                try:
+                    outcomes.append(self._parse(by_id[key], request))
+                except RpcError as exc:
+                    outcomes.append(exc)
+        return outcomes
+
+    def _invalid(self, message: str, method: str) -> InvalidResponse:
+        return InvalidResponse(message, method=method, endpoint=self.endpoint)
+
+    def __repr__(self) -> str:
+        return f"<JsonRpcClient {self.endpoint} coalesce={self.coalesce}>"

@@ -1,0 +1,123 @@
+"""Fault injection as a transport wrapper: latency, errors, timeouts and dropped connections.
+
+The faults follow a seeded schedule, so a failing run can be replayed: first the
+explicit ``schedule`` (one entry per request, ``None`` for none), then a draw per request
+from ``rates``. Tests, benchmarks and the reliability work all use it; nothing patches a
+function.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, get_args
+
+import anyio
+
+from ..errors import HttpStatusError, RequestTimeout, TransportError
+from .transport import JsonObject, Payload, Transport
+
+__all__ = ["FaultInjectingTransport", "FaultKind"]
+
+FaultKind = Literal[
+    "rpc_error",  # every call answered with -32603 internal error
+    "limit",  # every call answered with -32005 limit exceeded
+    "http_429",
+    "http_503",
+    "timeout",  # hangs for `hang` seconds, then RequestTimeout
+    "drop",  # the connection drops before the request reaches the node
+    "drop_after",  # the node gets the request, but the answer is lost
+    "garbage",  # an answer that is not JSON-RPC
+]
+_KINDS: frozenset[str] = frozenset(get_args(FaultKind))
+
+
+def _error_answers(payload: Payload, code: int, message: str) -> Any:
+    def answer(request: JsonObject) -> JsonObject:
+        error = {"code": code, "message": f"{message} (injected)"}
+        return {"jsonrpc": "2.0", "id": request.get("id"), "error": error}
+
+    return [answer(r) for r in payload] if isinstance(payload, list) else answer(payload)
+
+
+class FaultInjectingTransport(Transport):
+    """Wraps ``inner`` and injects faults on a seeded, reproducible schedule.
+
+    :param latency: seconds added to every request, plus up to ``jitter`` more.
+    :param rates: the chance of each fault kind per request (they must sum to <= 1).
+    :param schedule: faults for the first requests, in order, before the rates apply.
+    :param hang: how long a ``timeout`` fault hangs before it raises.
+    """
+
+    def __init__(
+        self,
+        inner: Transport,
+        *,
+        seed: int = 0,
+        latency: float = 0.0,
+        jitter: float = 0.0,
+        rates: Mapping[FaultKind, float] | None = None,
+        schedule: Sequence[FaultKind | None] = (),
+        hang: float = 30.0,
+    ) -> None:
+        rates = dict(rates or {})
+        unknown = (set(rates) | {k for k in schedule if k is not None}) - _KINDS
+        if unknown:
+            raise ValueError(f"faults: unknown kinds {sorted(unknown)}; known: {sorted(_KINDS)}")
+        if any(r < 0 for r in rates.values()) or sum(rates.values()) > 1:
+            raise ValueError("rates: each must be >= 0 and together at most 1")
+        if latency < 0 or jitter < 0:
+            raise ValueError("latency, jitter: cannot be negative")
+        self.inner = inner
+        self.endpoint = inner.endpoint
+        self.latency = latency
+        self.jitter = jitter
+        self.rates = rates
+        self.hang = hang
+        self._schedule = list(schedule)
+        self._rng = random.Random(seed)
+        self.injected: Counter[str] = Counter()
+        """How many of each fault kind were injected so far."""
+        self.requests = 0
+
+    def _draw(self) -> FaultKind | None:
+        if self._schedule:
+            return self._schedule.pop(0)
+        roll = self._rng.random()
+        for kind, rate in self.rates.items():
+            if roll < rate:
+                return kind
+            roll -= rate
+        return None
+
+    async def send(self, payload: Payload) -> Any:
+        self.requests += 1
+        fault = self._draw()
+        delay = self.latency + (self._rng.uniform(0, self.jitter) if self.jitter else 0.0)
+        if fault is not None:
+            self.injected[fault] += 1
+        if delay:
+            await anyio.sleep(delay)
+        if fault is None:
+            return await self.inner.send(payload)
+        method = "batch" if isinstance(payload, list) else str(payload.get("method"))
+        if fault == "rpc_error":
+            return _error_answers(payload, -32603, "internal error")
+        if fault == "limit":
+            return _error_answers(payload, -32005, "limit exceeded")
+        if fault == "garbage":
+            return {"hello": "not json-rpc"}
+        if fault in ("http_429", "http_503"):
+            raise HttpStatusError(int(fault[-3:]), method=method, endpoint=self.endpoint)
+        if fault == "timeout":
+            await anyio.sleep(self.hang)
+            raise RequestTimeout(
+                "no answer in time (injected)", method=method, endpoint=self.endpoint
+            )
+        if fault == "drop_after":
+            await self.inner.send(payload)
+        raise TransportError("connection dropped (injected)", method=method, endpoint=self.endpoint)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()

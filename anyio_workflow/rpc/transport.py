@@ -1,0 +1,237 @@
+"""The transport seam: how a JSON-RPC payload reaches a node and its answer comes back.
+
+Every layer above talks to :class:`Transport`, never to httpx. Implementations:
+
+- :class:`HttpTransport`: JSON over HTTP with a shared, pooled ``httpx.AsyncClient``;
+  given an ASGI app instead of a URL (:meth:`HttpTransport.asgi`), the same code reaches an
+  in-process node through ``httpx.ASGITransport``, with no socket;
+- ``FaultInjectingTransport`` (``faults.py``) wraps any transport with seeded faults;
+- ``FallbackTransport`` (``fallback.py``) spreads calls over several transports.
+
+A transport takes one request object or a list of them (a batch) and returns the decoded
+JSON answer. It adapts batches to what the endpoint accepts: when a batch is refused
+(an error object instead of a list, or HTTP 413) or capped (fewer answers than
+requests), it lowers that endpoint's batch size, down to single calls, and sends again
+what was not answered. The client validates the answers themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any, Self
+
+import anyio
+import httpx
+
+from ..errors import (
+    HttpStatusError,
+    InvalidResponse,
+    RequestTimeout,
+    RpcError,
+    TransportError,
+    error_from_answer,
+)
+from .limits import TokenBucket
+from .redact import redact_headers, redact_url
+
+__all__ = ["HttpTransport", "JsonObject", "Payload", "Transport"]
+
+logger = logging.getLogger("anyio_workflow.rpc")
+
+JsonObject = dict[str, Any]
+Payload = JsonObject | list[JsonObject]
+
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+def method_of(payload: Payload) -> str:
+    """A short name of what ``payload`` asks, for errors and logs."""
+    if isinstance(payload, list):
+        return f"batch of {len(payload)}"
+    return str(payload.get("method"))
+
+
+class Transport(ABC):
+    """Carries JSON-RPC payloads to one node (or, for wrappers, to several)."""
+
+    endpoint: str
+    """Where the payloads go, redacted: safe for logs and errors."""
+
+    @abstractmethod
+    async def send(self, payload: Payload) -> Any:
+        """Send one request object or a batch; return the decoded JSON answer.
+
+        Raises :class:`RpcError` subclasses only. Cancellation abandons the request: it
+        may or may not have reached the node.
+        """
+
+    async def aclose(self) -> None:  # noqa: B027  (optional hook: most wrappers hold nothing)
+        """Release connections; the default has none."""
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.endpoint}>"
+
+
+class HttpTransport(Transport):
+    """JSON-RPC over HTTP POST, through one pooled ``httpx.AsyncClient``.
+
+    :param url: the endpoint; credentials in it are kept out of every repr and error.
+    :param max_connections: the pool's size. As many requests as this are in flight at
+        once, at most: more would wait inside httpx's pool, whose bookkeeping grows with
+        its waiters, so they wait here instead, on an AnyIO ``CapacityLimiter``.
+    :param rate_limit: requests per second, at most (a token bucket), or ``None``.
+    :param timeout: seconds for each HTTP request; past it, :class:`RequestTimeout`.
+    :param max_batch_size: the largest batch sent in one request at first; lowered when
+        the endpoint refuses or caps batches.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        timeout: float = 10.0,
+        max_connections: int = 8,
+        rate_limit: float | None = None,
+        max_batch_size: int = 1000,
+        http2: bool = False,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        if max_connections < 1:
+            raise ValueError("max_connections: must be at least 1")
+        if max_batch_size < 1:
+            raise ValueError("max_batch_size: must be at least 1")
+        self.endpoint = redact_url(url)
+        self._url = url
+        self._headers = {"content-type": "application/json", **(headers or {})}
+        self.max_batch_size = max_batch_size
+        self._limiter = anyio.CapacityLimiter(max_connections)
+        self._bucket = TokenBucket(rate_limit) if rate_limit is not None else None
+        limits = httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_connections
+        )
+        # Headers live on the client: merging them into every request costs time.
+        self._client = httpx.AsyncClient(
+            headers=self._headers, timeout=timeout, limits=limits, http2=http2, transport=transport
+        )
+
+    @classmethod
+    def asgi(cls, app: Any, *, url: str = "http://devnet.local/", **options: Any) -> HttpTransport:
+        """A transport to an ASGI app in this process (the embedded devnet): no socket."""
+        return cls(url, transport=httpx.ASGITransport(app=app), **options)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The request headers, with credentials masked."""
+        return redact_headers(self._headers)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def post(self, payload: Payload) -> Any:
+        """One HTTP request: ``payload`` out, decoded JSON back."""
+        body = _dumps(payload).encode()
+        method = method_of(payload)
+        async with self._limiter:
+            if self._bucket is not None:
+                await self._bucket.acquire()
+            try:
+                response = await self._client.post(self._url, content=body)
+            except httpx.TimeoutException as exc:
+                raise RequestTimeout(
+                    "no answer in time", method=method, endpoint=self.endpoint
+                ) from _scrubbed(exc)
+            except httpx.HTTPError as exc:
+                raise TransportError(
+                    f"connection failed: {type(exc).__name__}",
+                    method=method,
+                    endpoint=self.endpoint,
+                ) from _scrubbed(exc)
+        if response.status_code != 200:
+            raise HttpStatusError(response.status_code, method=method, endpoint=self.endpoint)
+        try:
+            return json.loads(response.content)
+        except ValueError as exc:
+            raise InvalidResponse(
+                "the answer is not JSON", method=method, endpoint=self.endpoint
+            ) from exc
+
+    async def send(self, payload: Payload) -> Any:
+        if isinstance(payload, list) and len(payload) > 1:
+            return await self._send_batch(payload)
+        return await self.post(payload)
+
+    async def _send_batch(self, requests: list[JsonObject]) -> list[Any]:
+        answers: list[Any] = []
+        pending = requests
+        while pending:
+            chunk, pending = pending[: self.max_batch_size], pending[self.max_batch_size :]
+            if len(chunk) == 1:
+                answers.append(await self.post(chunk[0]))
+                continue
+            try:
+                body = await self.post(chunk)
+            except HttpStatusError as exc:
+                if exc.status != 413:
+                    raise
+                self._lower_batch_size(len(chunk) // 2, "HTTP 413")
+                pending = chunk + pending
+                continue
+            if isinstance(body, dict):
+                error = error_from_answer(
+                    body.get("error"), method=method_of(chunk), endpoint=self.endpoint
+                )
+                if error.transient:
+                    raise error  # rate limited or failing as a whole: not a refusal of batches
+                # A batch answered with one error object: this endpoint refuses batches.
+                self._lower_batch_size(1, "batch refused")
+                pending = chunk + pending
+                continue
+            if not isinstance(body, list):
+                raise InvalidResponse(
+                    "a batch was answered with neither a list nor an object",
+                    method=method_of(chunk),
+                    endpoint=self.endpoint,
+                )
+            answered = {a.get("id") for a in body if isinstance(a, dict)}
+            missing = [r for r in chunk if r["id"] not in answered]
+            answers.extend(body)
+            if missing:
+                if len(missing) == len(chunk):
+                    raise InvalidResponse(
+                        "no answer in the batch matches a request",
+                        method=method_of(chunk),
+                        endpoint=self.endpoint,
+                    )
+                # A truncated answer list: the endpoint caps batches at what it answered.
+                self._lower_batch_size(len(chunk) - len(missing), "batch capped")
+                pending = missing + pending
+        return answers
+
+    def _lower_batch_size(self, size: int, why: str) -> None:
+        size = max(1, size)
+        if size < self.max_batch_size:
+            logger.info(
+                "%s: %s, batch size %d -> %d", self.endpoint, why, self.max_batch_size, size
+            )
+            self.max_batch_size = size
+
+
+def _scrubbed(exc: httpx.HTTPError) -> RpcError:
+    """httpx's errors name the request URL; keep their kind, never their text."""
+    return RpcError(type(exc).__name__)
