@@ -60,6 +60,8 @@ class JsonRpcClient:
 
     :param target: a URL (an :class:`HttpTransport` is made for it, with
         ``http_options``) or a transport (``FallbackTransport``, an ASGI devnet, ...).
+        Leaving the client's ``async with`` block closes the transport, as httpx's
+        client closes its own.
     :param coalesce: gather concurrent :meth:`request` calls into batches.
     :param batch_wait: seconds to gather a batch; 0 gathers what is ready in one pass
         of the event loop.
@@ -85,12 +87,10 @@ class JsonRpcClient:
             raise ValueError("batch_wait: cannot be negative")
         if isinstance(target, str):
             self.transport: Transport = HttpTransport(target, **http_options)
-            self._owns_transport = True
         elif http_options:
             raise TypeError(f"{sorted(http_options)}: HTTP options need a URL, not a transport")
         else:
             self.transport = target
-            self._owns_transport = False
         self.coalesce = coalesce
         self.batch_wait = batch_wait
         self.max_batch_size = max_batch_size
@@ -109,8 +109,7 @@ class JsonRpcClient:
         if self._stack is not None:
             raise RuntimeError("this JsonRpcClient is already open")
         async with AsyncExitStack() as stack:
-            if self._owns_transport:
-                stack.push_async_callback(self.transport.aclose)
+            stack.push_async_callback(self.transport.aclose)
             if self.coalesce:
                 group = await stack.enter_async_context(anyio.create_task_group())
                 send, receive = anyio.create_memory_object_stream[_Pending](math.inf)

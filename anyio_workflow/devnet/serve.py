@@ -1,0 +1,73 @@
+"""Serve an ASGI app (a devnet, a test endpoint) on a loopback port with hypercorn.
+
+Hypercorn runs under both trio and asyncio; the one that matches the running event loop
+is picked, so this module itself stays backend-agnostic.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import partial
+from typing import Any
+
+import anyio
+import sniffio
+from hypercorn.config import Config
+
+from .anvil import free_port
+
+__all__ = ["serve_asgi"]
+
+
+@asynccontextmanager
+async def serve_asgi(
+    app: Any, *, host: str = "127.0.0.1", port: int | None = None, ready_timeout: float = 10.0
+) -> AsyncIterator[str]:
+    """Serve ``app`` until the block ends; yields its base URL once it accepts connections."""
+    port = port or free_port()
+    config = Config()
+    config.bind = [f"{host}:{port}"]
+    config.accesslog = None
+    config.errorlog = logging.getLogger("anyio_workflow.devnet.server")
+    config.graceful_timeout = 1.0
+    if sniffio.current_async_library() == "trio":
+        from hypercorn.trio import serve
+    else:
+        from hypercorn.asyncio import serve
+    shutdown = anyio.Event()
+    async with anyio.create_task_group() as tg:
+        served = partial(serve, _LifespanShim(app), config, shutdown_trigger=shutdown.wait)
+        tg.start_soon(partial(served, mode="asgi"))
+        try:
+            with anyio.fail_after(ready_timeout):
+                while True:
+                    try:
+                        stream = await anyio.connect_tcp(host, port)
+                    except OSError:
+                        await anyio.sleep(0.02)
+                        continue
+                    await stream.aclose()
+                    break
+            yield f"http://{host}:{port}"
+        finally:
+            shutdown.set()
+
+
+class _LifespanShim:
+    """Answers ASGI lifespan events for apps that have no start-up or shutdown work."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "lifespan":
+            return await self.app(scope, receive, send)
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
