@@ -7,7 +7,7 @@ is picked, so this module itself stays backend-agnostic.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import partial
 from typing import Any
@@ -32,10 +32,15 @@ async def serve_asgi(
     config.accesslog = None
     config.errorlog = logging.getLogger("anyio_workflow.devnet.server")
     config.graceful_timeout = 1.0
+    serve: Callable[..., Awaitable[None]]
     if sniffio.current_async_library() == "trio":
-        from hypercorn.trio import serve
+        from hypercorn.trio import serve as serve_trio
+
+        serve = serve_trio
     else:
-        from hypercorn.asyncio import serve
+        from hypercorn.asyncio import serve as serve_asyncio
+
+        serve = serve_asyncio
     shutdown = anyio.Event()
     async with anyio.create_task_group() as tg:
         served = partial(serve, _LifespanShim(app), config, shutdown_trigger=shutdown.wait)
@@ -63,7 +68,8 @@ class _LifespanShim:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "lifespan":
-            return await self.app(scope, receive, send)
+            await self.app(scope, receive, send)
+            return
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":

@@ -129,10 +129,12 @@ async def test_a_node_on_the_wrong_chain_is_never_used() -> None:
 
 
 async def test_only_wrong_chains_is_a_clear_error() -> None:
-    async with Anvil(chain_id=5) as wrong:
-        async with JsonRpcClient(FallbackTransport([wrong.url], chain_id=1)) as client:
-            with pytest.raises(WrongChainError, match="serves chain 5, expected chain 1"):
-                await client.request("eth_blockNumber")
+    async with (
+        Anvil(chain_id=5) as wrong,
+        JsonRpcClient(FallbackTransport([wrong.url], chain_id=1)) as client,
+    ):
+        with pytest.raises(WrongChainError, match="serves chain 5, expected chain 1"):
+            await client.request("eth_blockNumber")
 
 
 async def test_without_a_chain_id_the_first_answer_sets_it() -> None:

@@ -71,7 +71,8 @@ async def test_any_single_answer_gives_a_result_or_a_typed_error(body: bytes) ->
         try:
             result = await client.request("eth_chainId")
         except RpcError as exc:
-            assert exc.method == "eth_chainId"
+            method = exc.method
+            assert method == "eth_chainId"
             return
     decoded = json.loads(body)
     assert decoded["id"] == 1
