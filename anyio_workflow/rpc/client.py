@@ -136,7 +136,7 @@ class JsonRpcClient:
             )
         if params is None:
             params = []
-        elif not isinstance(params, Mapping):
+        elif type(params) is not list and not isinstance(params, Mapping):
             params = list(params)
         return {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
 
@@ -241,6 +241,8 @@ class JsonRpcClient:
                 pending.resolve(error=TransportError("the client closed", endpoint=self.endpoint))
 
     def _parse(self, answer: Any, request: JsonObject) -> Any:
+        if _plain_result(answer, request["id"]):
+            return answer["result"]
         method = request["method"]
         if type(answer) is not dict:
             raise self._invalid("the answer is not a JSON object", method)
@@ -264,6 +266,11 @@ class JsonRpcClient:
         if type(answers) is not list:
             error = self._invalid("a batch was not answered with a list", "batch")
             return [error] * len(requests)
+        # Most nodes answer in order and without errors: check that in one pass.
+        if len(answers) == len(requests) and all(
+            _plain_result(a, r["id"]) for a, r in zip(answers, requests, strict=True)
+        ):
+            return [a["result"] for a in answers]
         by_id: dict[int, Any] = {}
         duplicated: set[int] = set()
         for answer in answers:
@@ -291,3 +298,15 @@ class JsonRpcClient:
 
     def __repr__(self) -> str:
         return f"<JsonRpcClient {self.endpoint} coalesce={self.coalesce}>"
+
+
+def _plain_result(answer: Any, request_id: int) -> bool:
+    """Whether ``answer`` is a well-formed success answer to the request with that id."""
+    return (
+        type(answer) is dict
+        and type(answer.get("id")) is int
+        and answer["id"] == request_id
+        and answer.get("jsonrpc") == "2.0"
+        and "result" in answer
+        and "error" not in answer
+    )

@@ -154,29 +154,37 @@ class HttpTransport(Transport):
     async def post(self, payload: Payload) -> Any:
         """One HTTP request: ``payload`` out, decoded JSON back."""
         body = _dumps(payload).encode()
-        method = method_of(payload)
-        async with self._limiter:
+        # acquire_nowait first: when a connection is free, this costs no trip through the
+        # event loop (the POST itself checkpoints).
+        try:
+            self._limiter.acquire_nowait()
+        except anyio.WouldBlock:
+            await self._limiter.acquire()
+        try:
             if self._bucket is not None:
                 await self._bucket.acquire()
-            try:
-                response = await self._client.post(self._url, content=body)
-            except httpx.TimeoutException as exc:
-                raise RequestTimeout(
-                    "no answer in time", method=method, endpoint=self.endpoint
-                ) from _scrubbed(exc)
-            except httpx.HTTPError as exc:
-                raise TransportError(
-                    f"connection failed: {type(exc).__name__}",
-                    method=method,
-                    endpoint=self.endpoint,
-                ) from _scrubbed(exc)
+            response = await self._client.post(self._url, content=body)
+        except httpx.TimeoutException as exc:
+            raise RequestTimeout(
+                "no answer in time", method=method_of(payload), endpoint=self.endpoint
+            ) from _scrubbed(exc)
+        except httpx.HTTPError as exc:
+            raise TransportError(
+                f"connection failed: {type(exc).__name__}",
+                method=method_of(payload),
+                endpoint=self.endpoint,
+            ) from _scrubbed(exc)
+        finally:
+            self._limiter.release()
         if response.status_code != 200:
-            raise HttpStatusError(response.status_code, method=method, endpoint=self.endpoint)
+            raise HttpStatusError(
+                response.status_code, method=method_of(payload), endpoint=self.endpoint
+            )
         try:
             return json.loads(response.content)
         except ValueError as exc:
             raise InvalidResponse(
-                "the answer is not JSON", method=method, endpoint=self.endpoint
+                "the answer is not JSON", method=method_of(payload), endpoint=self.endpoint
             ) from exc
 
     async def send(self, payload: Payload) -> Any:
@@ -216,9 +224,11 @@ class HttpTransport(Transport):
                     method=method_of(chunk),
                     endpoint=self.endpoint,
                 )
+            answers.extend(body)
+            if len(body) >= len(chunk):
+                continue  # every request has an answer, or the client will say which not
             answered = {a.get("id") for a in body if isinstance(a, dict)}
             missing = [r for r in chunk if r["id"] not in answered]
-            answers.extend(body)
             if missing:
                 if len(missing) == len(chunk):
                     raise InvalidResponse(
