@@ -118,7 +118,7 @@ def main() -> None:
     parser.add_argument("--no-web3", action="store_true", help="skip the web3.py baseline")
     args = parser.parse_args()
     calls = 1_000 if args.quick else 5_000
-    rounds = 1 if args.quick else 3
+    rounds = 1 if args.quick else 5
     cps: dict[str, float | None] = {}
     with anvil_process(args.rpc) as url:
         rounds_ = Rounds()

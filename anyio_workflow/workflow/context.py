@@ -6,6 +6,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..errors import StepBudgetExceeded
+from ..rpc.client import JsonRpcClient
+from ..rpc.eth import EthRpc
 from .config import AsyncWorkflowConfig
 from .result import AgentOutcome
 from .status import RunStatus
@@ -24,6 +26,7 @@ class RunContext:
     """
 
     __slots__ = (
+        "_clients",
         "_clock",
         "_outcomes",
         "config",
@@ -43,6 +46,7 @@ class RunContext:
         task: Task,
         config: AsyncWorkflowConfig,
         services: Mapping[str, Any],
+        clients: Mapping[int, JsonRpcClient],
         outcomes: list[AgentOutcome],
         clock: Callable[[], float],
     ) -> None:
@@ -50,6 +54,7 @@ class RunContext:
         self.task = task
         self.config = config
         self.services = services
+        self._clients = clients
         self.state: dict[str, Any] = {}
         self.steps = 0
         self.exhausted = False
@@ -86,6 +91,22 @@ class RunContext:
             self.exhausted = True
             raise StepBudgetExceeded(self.config.context_length)
         self.steps += n
+
+    def rpc(self, chain_id: int | None = None) -> JsonRpcClient:
+        """The JSON-RPC client of ``chain_id`` (the task's chain by default)."""
+        chain = self.chain_id if chain_id is None else chain_id
+        try:
+            return self._clients[chain]
+        except KeyError:
+            known = ", ".join(map(str, sorted(self._clients))) or "none"
+            raise LookupError(
+                f"rpc: no endpoint for chain {chain} was given to AsyncWorkflow(rpc=...) "
+                f"(chains: {known})"
+            ) from None
+
+    def eth(self, chain_id: int | None = None) -> EthRpc:
+        """Typed EVM methods over :meth:`rpc`."""
+        return EthRpc(self.rpc(chain_id))
 
     def service(self, name: str) -> Any:
         """The service registered under ``name``, with a clear error if there is none."""

@@ -16,16 +16,17 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, AsyncExitStack
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Self
 
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream
 
 from ..agents.base import BaseAgent, Role
 from ..errors import AttemptTimeout, DuplicateRunError, StepBudgetExceeded, Veto, is_transient
+from ..rpc.client import JsonRpcClient
 from . import registry
 from .config import AsyncWorkflowConfig
 from .context import RunContext
@@ -42,6 +43,7 @@ from .events import (
     Vetoed,
 )
 from .result import AgentOutcome, Attempt, WorkflowResult
+from .rpcpool import RpcPool, RpcTarget
 from .status import AgentStatus, Phase, RunStatus
 from .task import Task, TaskLike
 
@@ -65,8 +67,11 @@ class AsyncWorkflow:
     :param rng: the random source of backoff jitter (seed it for reproducible runs).
     :param limiter: a ``CapacityLimiter`` to share between workflows; when given, it
         rather than ``max_workers`` bounds how many agents run at once.
-    :param services: anything agents need (RPC clients, signers, stores), available to
-        them as ``ctx.services``.
+    :param rpc: JSON-RPC endpoints per chain id, for ``ctx.rpc()`` and ``ctx.eth()``: a
+        URL, a list of URLs (one ``FallbackTransport`` when ``config.rpc_fallback``), or a
+        transport factory. Inside ``async with workflow:`` the clients live across runs.
+    :param services: anything else agents need (signers, stores), available to them as
+        ``ctx.services``.
     """
 
     def __init__(
@@ -78,6 +83,7 @@ class AsyncWorkflow:
         sleep: Sleep | None = None,
         rng: random.Random | None = None,
         limiter: anyio.CapacityLimiter | None = None,
+        rpc: Mapping[int, RpcTarget] | None = None,
         **services: Any,
     ) -> None:
         if agents is not None:
@@ -97,9 +103,26 @@ class AsyncWorkflow:
         self._sleep: Sleep = sleep or anyio.sleep
         self._rng = rng or random.Random()
         self._limiter = limiter
+        self._rpc = RpcPool(rpc or {}, fallback=self.config.rpc_fallback)
+        self._clients: dict[int, JsonRpcClient] | None = None
+        self._stack: AsyncExitStack | None = None
         self._bus = EventBus()
         self._inflight: set[str] = set()
         self._completed: dict[str, WorkflowResult] = {}
+
+    async def __aenter__(self) -> Self:
+        """Open the RPC clients for every run until the block ends."""
+        if self._stack is not None:
+            raise RuntimeError("this AsyncWorkflow is already open")
+        async with AsyncExitStack() as stack:
+            self._clients = await self._rpc.open(stack)
+            self._stack = stack.pop_all()
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        stack, self._stack, self._clients = self._stack, None, None
+        if stack is not None:
+            await stack.__aexit__(*exc_info)
 
     @property
     def web3_agents(self) -> tuple[BaseAgent, ...] | None:
@@ -147,7 +170,11 @@ class AsyncWorkflow:
                 raise DuplicateRunError(key)
             self._inflight.add(key)
         try:
-            result = await _Run(self, model, agents).execute()
+            async with AsyncExitStack() as stack:
+                clients = self._clients
+                if clients is None:
+                    clients = await self._rpc.open(stack)
+                result = await _Run(self, model, agents, clients).execute()
         finally:
             if key is not None:
                 self._inflight.discard(key)
@@ -182,7 +209,13 @@ def _describe(exc: BaseException) -> str:
 class _Run:
     """The state of one run; lives for one call of ``AsyncWorkflow.run``."""
 
-    def __init__(self, workflow: AsyncWorkflow, task: Task, agents: list[BaseAgent]) -> None:
+    def __init__(
+        self,
+        workflow: AsyncWorkflow,
+        task: Task,
+        agents: list[BaseAgent],
+        clients: Mapping[int, JsonRpcClient],
+    ) -> None:
         self.config = workflow.config
         self.clock = workflow._clock
         self.sleep = workflow._sleep
@@ -206,6 +239,7 @@ class _Run:
             task=task,
             config=self.config,
             services=workflow.services,
+            clients=clients,
             outcomes=outcomes,
             clock=self.clock,
         )
