@@ -38,7 +38,8 @@ pydantic model rejects raises pydantic's ``ValidationError``, which names the fi
             ├── TransactionRejected    -32003
             ├── MethodNotSupported     -32004
             ├── LimitExceeded      *   -32005, HTTP-style 429 answers, "rate limit" messages
-            └── ExecutionReverted      code 3 or "execution reverted"; .data, .reason
+            ├── ExecutionReverted      code 3 or "execution reverted"; .data, .reason
+            └── SimulationFailed       Solana's "Transaction simulation failed" (-32002)
 
 (* transient: the retry engine and FallbackTransport try again.) Every ``endpoint`` is
 redacted: API keys in the path, the query or the userinfo never appear in an error.
@@ -75,6 +76,7 @@ __all__ = [
     "ResourceNotFound",
     "ResourceUnavailable",
     "RpcError",
+    "SimulationFailed",
     "TransactionRejected",
     "TransportError",
     "WrongChainError",
@@ -354,6 +356,14 @@ class ExecutionReverted(JsonRpcError):
         super().__init__(code, message, data, method=method, endpoint=endpoint)
 
 
+class SimulationFailed(JsonRpcError):
+    """Solana: the transaction failed in preflight; ``data`` has the error and the logs.
+
+    Solana reuses -32002 for it, which EIP-1474 gives to a transient error: the message
+    tells them apart.
+    """
+
+
 _BY_CODE: dict[int, type[JsonRpcError]] = {
     -32700: ParseError,
     -32600: InvalidRequest,
@@ -375,6 +385,8 @@ _RATE_LIMIT_WORDS = ("rate limit", "too many requests", "limit exceeded", "excee
 def error_class_for(code: int, message: str) -> type[JsonRpcError]:
     """The class of a JSON-RPC error answer, by its code and, for ambiguous codes, message."""
     lowered = message.lower()
+    if "transaction simulation failed" in lowered:
+        return SimulationFailed
     if "execution reverted" in lowered or lowered.startswith("revert"):
         return ExecutionReverted
     if any(word in lowered for word in _RATE_LIMIT_WORDS):

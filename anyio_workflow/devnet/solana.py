@@ -1,0 +1,196 @@
+"""``SolanaDevnet``: an in-process Solana VM (solders' LiteSVM) behind Solana JSON-RPC.
+
+It answers the methods the library uses, in Solana's JSON-RPC shapes (``{"context":
+{"slot": ...}, "value": ...}``) and error format (-32002 "Transaction simulation failed"
+with the error and the logs in ``data``). Each landed transaction advances the slot by
+one; statuses are reported ``finalized`` at once, since there is no fork to wait out.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from solders.keypair import Keypair
+from solders.litesvm import LiteSVM
+from solders.pubkey import Pubkey
+from solders.signature import Signature
+from solders.transaction import VersionedTransaction
+from solders.transaction_metadata import FailedTransactionMetadata
+
+from ..rpc.client import JsonRpcClient
+from ..rpc.transport import HttpTransport
+from .jsonrpc import Executor, JsonRpcApp, RpcFault
+
+__all__ = ["SolanaDevnet"]
+
+VALID_BLOCKS = 150  # a blockhash stays valid this many blocks, as on Solana
+
+
+_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+
+def _b58decode(text: str) -> bytes:
+    number = 0
+    for char in text:
+        number = number * 58 + _B58.index(char)
+    body = number.to_bytes((number.bit_length() + 7) // 8, "big")
+    return b"\0" * (len(text) - len(text.lstrip("1"))) + body
+
+
+def _pubkey(value: Any) -> Pubkey:
+    if not isinstance(value, str):
+        raise ValueError("expected a base58 public key")
+    return Pubkey.from_string(value)
+
+
+def _error_json(err: Any) -> Any:
+    """A transaction error in Solana's JSON form, as far as solders shows it."""
+    text = str(err)
+    name = text.split("(", 1)[0].split(" ", 1)[0].strip()
+    return {name: text} if name and name != text else text
+
+
+class SolanaDevnet:
+    """An embedded Solana devnet; ``async with devnet.client() as client`` reaches it.
+
+    :param accounts: keypairs funded at start (``funded``), each with ``lamports``.
+    """
+
+    def __init__(
+        self,
+        *,
+        accounts: int = 3,
+        lamports: int = 100 * 10**9,
+        executor: Executor = "inline",
+        name: str = "solana",
+    ) -> None:
+        self.svm = LiteSVM()
+        self.name = name
+        self.funded: list[Keypair] = [Keypair() for _ in range(accounts)]
+        for keypair in self.funded:
+            self.svm.airdrop(keypair.pubkey(), lamports)
+        self._statuses: dict[str, tuple[int, Any]] = {}
+        self.app = JsonRpcApp(executor=executor)
+        self._register()
+
+    def transport(self, **options: Any) -> HttpTransport:
+        return HttpTransport.asgi(self.app, url=f"http://{self.name}.devnet.local/", **options)
+
+    def client(self, **options: Any) -> JsonRpcClient:
+        return JsonRpcClient(self.transport(), **options)
+
+    @asynccontextmanager
+    async def serve(self, *, port: int | None = None) -> AsyncIterator[str]:
+        from .serve import serve_asgi
+
+        async with serve_asgi(self.app, port=port) as url:
+            yield url
+
+    @property
+    def slot(self) -> int:
+        return int(self.svm.get_clock().slot)
+
+    def _context(self, value: Any) -> dict[str, Any]:
+        return {"context": {"slot": self.slot, "apiVersion": "2.0.0"}, "value": value}
+
+    def _register(self) -> None:
+        m = self.app.methods
+        m["getSlot"] = lambda p: self.slot
+        m["getBalance"] = lambda p: self._context(self.svm.get_balance(_pubkey(p[0])) or 0)
+        m["getLatestBlockhash"] = self._latest_blockhash
+        m["getMinimumBalanceForRentExemption"] = lambda p: int(
+            self.svm.minimum_balance_for_rent_exemption(int(p[0]))
+        )
+        m["getAccountInfo"] = self._account_info
+        m["requestAirdrop"] = self._airdrop
+        m["sendTransaction"] = self._send_transaction
+        m["getSignatureStatuses"] = self._signature_statuses
+        m["getHealth"] = lambda p: "ok"
+        m["getVersion"] = lambda p: {"solana-core": "litesvm", "feature-set": 0}
+
+    def _latest_blockhash(self, p: list[Any]) -> dict[str, Any]:
+        value = {
+            "blockhash": str(self.svm.latest_blockhash()),
+            "lastValidBlockHeight": self.slot + VALID_BLOCKS,
+        }
+        return self._context(value)
+
+    def _account_info(self, p: list[Any]) -> dict[str, Any]:
+        account = self.svm.get_account(_pubkey(p[0]))
+        if account is None:
+            return self._context(None)
+        value = {
+            "lamports": account.lamports,
+            "owner": str(account.owner),
+            "data": [base64.b64encode(bytes(account.data)).decode(), "base64"],
+            "executable": account.executable,
+            "rentEpoch": account.rent_epoch,
+            "space": len(bytes(account.data)),
+        }
+        return self._context(value)
+
+    def _land(self, result: Any) -> str:
+        """Record a transaction's outcome and advance the slot; raises for a failure."""
+        if isinstance(result, FailedTransactionMetadata):
+            meta = result.meta()
+            err = _error_json(result.err())
+            raise RpcFault(
+                -32002,
+                f"Transaction simulation failed: {result.err()}",
+                {"err": err, "logs": list(meta.logs()), "accounts": None, "unitsConsumed": 0},
+            )
+        signature = str(result.signature())
+        self._statuses[signature] = (self.slot, None)
+        self.svm.warp_to_slot(self.slot + 1)
+        self.svm.expire_blockhash()
+        return signature
+
+    def _airdrop(self, p: list[Any]) -> str:
+        lamports = int(p[1])
+        if lamports <= 0:
+            raise RpcFault(-32602, "Invalid params: lamports must be positive")
+        return self._land(self.svm.airdrop(_pubkey(p[0]), lamports))
+
+    def _send_transaction(self, p: list[Any]) -> str:
+        encoded = p[0]
+        options = p[1] if len(p) > 1 and isinstance(p[1], dict) else {}
+        encoding = options.get("encoding", "base58")
+        try:
+            raw = base64.b64decode(encoded) if encoding == "base64" else _b58decode(encoded)
+            tx = VersionedTransaction.from_bytes(raw)
+        except Exception as exc:  # any decoding failure: not a transaction
+            raise RpcFault(-32602, f"invalid transaction: {exc}") from None
+        signature = str(tx.signatures[0])
+        if signature in self._statuses:
+            raise RpcFault(
+                -32002,
+                "Transaction simulation failed: This transaction has already been processed",
+                {"err": "AlreadyProcessed", "logs": []},
+            )
+        return self._land(self.svm.send_transaction(tx))
+
+    def _signature_statuses(self, p: list[Any]) -> dict[str, Any]:
+        signatures = p[0]
+        if not isinstance(signatures, list) or len(signatures) > 256:
+            raise RpcFault(-32602, "Invalid params: up to 256 signatures")
+        values: list[Any] = []
+        for text in signatures:
+            Signature.from_string(text)  # validates the form
+            status = self._statuses.get(text)
+            if status is None:
+                values.append(None)
+                continue
+            slot, err = status
+            values.append(
+                {
+                    "slot": slot,
+                    "confirmations": None,
+                    "err": err,
+                    "status": {"Ok": None} if err is None else {"Err": err},
+                    "confirmationStatus": "finalized",
+                }
+            )
+        return self._context(values)
