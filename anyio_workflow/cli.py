@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from contextlib import AsyncExitStack
 from typing import Annotated, Any
 
 import anyio
@@ -139,6 +140,55 @@ def demo(
         )
     if not result.ok:
         raise typer.Exit(1)
+
+
+@app.command()
+def devnet(
+    chain_id: Annotated[int, typer.Option(min=1, help="the EVM devnet's chain id")] = 1337,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="0 picks a free port")] = 0,
+    solana: Annotated[bool, typer.Option(help="also serve a Solana devnet")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON line once ready")] = False,
+    backend: Annotated[str, typer.Option(help="asyncio or trio")] = "asyncio",
+) -> None:
+    """Serve the embedded devnets on loopback until interrupted (Ctrl-C or SIGTERM)."""
+    import signal
+
+    from .devnet import EvmDevnet, SolanaDevnet
+
+    if backend not in ("asyncio", "trio"):
+        raise typer.BadParameter("must be asyncio or trio", param_hint="--backend")
+    evm = EvmDevnet(chain_id=chain_id)
+    sol = SolanaDevnet() if solana else None
+
+    async def main() -> None:
+        async with AsyncExitStack() as stack:
+            url = await stack.enter_async_context(evm.serve(port=port or None))
+            solana_url = await stack.enter_async_context(sol.serve()) if sol else None
+            accounts = [
+                {"address": a.address, "private_key": "0x" + a.key.hex()} for a in evm.accounts
+            ]
+            if as_json:
+                info: dict[str, Any] = {"url": url, "chain_id": chain_id, "accounts": accounts}
+                if solana_url:
+                    info["solana_url"] = solana_url
+                print(json.dumps(info), flush=True)
+            else:
+                out = Console()
+                out.print(f"EVM devnet (chain id {chain_id}) on [bold]{url}[/bold]")
+                if solana_url:
+                    out.print(f"Solana devnet on [bold]{solana_url}[/bold]")
+                out.print(
+                    "Funded accounts. These keys are the devnet's well-known TEST keys, "
+                    "public to everyone: never send them real value."
+                )
+                for account in accounts:
+                    out.print(f"  {account['address']}  {account['private_key']}")
+                out.print("Serving until Ctrl-C.")
+            with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                async for _ in signals:
+                    break
+
+    anyio.run(main, backend=backend)
 
 
 def main() -> None:

@@ -146,8 +146,14 @@ class EvmDevnet:
         # eth-tester's chain class fixes its chain id; the devnet's own replaces it.
         self._backend.chain.chain_id = chain_id
         self._backend.chain.chain_context = ChainContext(chain_id)
-        self.tester = EthereumTester(backend=self._backend, auto_mine_transactions=automine)
+        # Transactions go to py-evm's pending block directly and the devnet mines them, so
+        # that "pending" state (nonces, balances) sees them as a node's does; eth-tester's
+        # own manual mode keeps them out of every state until the block is mined.
+        self.tester = EthereumTester(backend=self._backend, auto_mine_transactions=False)
+        self.automine = automine
         self._pending: set[str] = set()
+        """Hashes sent but not mined: in the pending block, or queued behind a nonce gap."""
+        self._queued: dict[bytes, dict[int, tuple[str, bytes]]] = {}
         self.app = JsonRpcApp(executor=executor)
         self._register()
 
@@ -198,15 +204,27 @@ class EvmDevnet:
         m["devnet_fund"] = self._fund
 
     def _computation(self, tx: Any, block: int | str) -> Any:
-        """Run a call against ``block``'s state and undo it (eth-tester drops revert data)."""
+        """Run a call against ``block``'s state and undo it, as a node's ``eth_call`` does:
+        fees are zero unless given and the sender's balance is not checked (eth-tester's
+        own call checks it, and drops the revert data)."""
         request = _call_request(tx)
+        if not {"gas_price", "max_fee_per_gas"} & set(request):
+            request["gas_price"] = 0
         self.tester.validator.validate_inbound_transaction(request, txn_internal_type="call")
         normalized = dict(self.tester.normalizer.normalize_inbound_transaction(request))
         backend = self._backend
         normalized.setdefault("gas", backend._max_available_gas())
         unsigned = backend._get_normalized_and_unsigned_evm_transaction(normalized, block)
         spoofed = SpoofTransaction(unsigned, from_=normalized["from"])
-        return pyevm_backend._execute_and_revert_transaction(backend.chain, spoofed, block)
+        vm = pyevm_backend._get_vm_for_block_number(backend.chain, block)
+        state = vm.state
+        snapshot = state.snapshot()
+        try:
+            executor = state.get_transaction_executor()
+            message = executor.build_evm_message(spoofed)
+            return executor.build_computation(message, spoofed)
+        finally:
+            state.revert(snapshot)
 
     @staticmethod
     def _raise_if_failed(computation: Any) -> None:
@@ -303,12 +321,10 @@ class EvmDevnet:
         raw = p[0]
         if not isinstance(raw, str) or not raw.startswith("0x"):
             raise RpcFault(-32602, "invalid params: expected 0x-hex signed transaction bytes")
+        data = bytes.fromhex(raw[2:])
         try:
-            tx = (
-                self._backend.chain.get_vm()
-                .get_transaction_builder()
-                .decode(bytes.fromhex(raw[2:]))
-            )
+            tx = self._backend.chain.get_vm().get_transaction_builder().decode(data)
+            sender = tx.sender
         except Exception as exc:  # any decoding failure: the bytes are not a transaction
             raise RpcFault(-32602, f"invalid params: not a signed transaction ({exc})") from None
         tx_chain = getattr(tx, "chain_id", None)
@@ -317,15 +333,35 @@ class EvmDevnet:
         if tx_chain is not None and tx_chain != self.chain_id:
             raise RpcFault(-32000, f"invalid chain id: expected {self.chain_id}, got {tx_chain}")
         tx_hash: str = "0x" + bytes(tx.hash).hex()
-        if tx_hash in self._pending:
+        queue = self._queued.setdefault(sender, {})
+        if tx_hash in self._pending or queue.get(tx.nonce, (None,))[0] == tx_hash:
             raise RpcFault(-32000, "already known")
-        try:
-            self.tester.send_raw_transaction(raw)
-        except ValidationError as exc:
-            raise RpcFault(-32000, _rejection(str(exc))) from None
-        if not self.tester.auto_mine_transactions:
+        expected = self._backend.get_nonce(sender, "pending")
+        if tx.nonce > expected:
+            # A node's pool holds a transaction whose nonce comes after a gap, until the
+            # gap is filled; so does the devnet.
+            if tx.nonce in queue:
+                raise RpcFault(-32000, "replacement transaction underpriced")
+            queue[tx.nonce] = (tx_hash, data)
             self._pending.add(tx_hash)
+            return tx_hash
+        self._apply(tx_hash, data)
+        while (nxt := queue.pop(self._backend.get_nonce(sender, "pending"), None)) is not None:
+            self._apply(*nxt)
         return tx_hash
+
+    def _apply(self, tx_hash: str, data: bytes) -> None:
+        """Execute a transaction into the pending block; with automine, mine it."""
+        try:
+            self._backend.send_raw_transaction(data)
+        except ValidationError as exc:
+            self._pending.discard(tx_hash)
+            raise RpcFault(-32000, _rejection(str(exc))) from None
+        if self.automine:
+            self.tester.mine_blocks(1)
+            self._pending.discard(tx_hash)
+        else:
+            self._pending.add(tx_hash)
 
     def _transaction(self, p: list[Any]) -> dict[str, Any] | None:
         try:
@@ -333,20 +369,24 @@ class EvmDevnet:
         except TransactionNotFound:
             return None
         tx["input"] = tx.pop("data", "0x")
-        tx.pop("y_parity", None) if tx.get("type") in (None, "0x0") else None
+        if tx.get("type") in (None, "0x0"):
+            tx.pop("y_parity", None)
+        if tx["hash"] in self._pending:  # not mined yet: no block, as nodes say it
+            tx["block_hash"] = tx["block_number"] = tx["transaction_index"] = None
         encoded: dict[str, Any] = _encode(tx)
         if tx.get("type") is not None:
             encoded["type"] = tx["type"]
         return encoded
 
     def _receipt(self, p: list[Any]) -> dict[str, Any] | None:
+        if p[0] in self._pending:
+            return None  # nodes answer null until the transaction is mined
         try:
             receipt = dict(self.tester.get_transaction_receipt(p[0]))
         except TransactionNotFound:
             return None
-        if receipt.get("block_number") is None:
-            return None  # pending: nodes answer null until it is mined
         receipt.pop("state_root", None)
+        receipt["logs"] = [_log(entry) for entry in receipt["logs"]]
         encoded: dict[str, Any] = _encode(receipt)
         encoded["logsBloom"] = "0x" + "00" * 256
         return encoded
@@ -386,30 +426,21 @@ class EvmDevnet:
             address=query.get("address"),
             topics=query.get("topics"),
         )
-        out = []
-        for log in logs:
-            entry = dict(log)
-            entry.pop("type", None)
-            entry["removed"] = False
-            out.append(_encode(entry))
-        return out
+        return [_encode(_log(entry)) for entry in logs]
 
     def _mine(self, p: list[Any]) -> str:
         blocks = _quantity(p[0], "blocks") if p and isinstance(p[0], str) else int(_at(p, 0) or 1)
         if not 1 <= blocks <= 10_000:
             raise RpcFault(-32602, "invalid params: mine from 1 to 10,000 blocks")
         self.tester.mine_blocks(blocks)
-        self._pending.clear()
+        queued = {h for queue in self._queued.values() for h, _ in queue.values()}
+        self._pending &= queued
         return "0x0"
 
     def _set_automine(self, p: list[Any]) -> None:
         if not p or not isinstance(p[0], bool):
             raise RpcFault(-32602, "invalid params: expected true or false")
-        if p[0]:
-            self.tester.enable_auto_mine_transactions()
-            self._pending.clear()
-        else:
-            self.tester.disable_auto_mine_transactions()
+        self.automine = p[0]
 
     def _fund(self, p: list[Any]) -> str:
         """Send ``p[1]`` wei to ``p[0]`` from the last prefunded account (the faucet)."""
@@ -424,6 +455,14 @@ class EvmDevnet:
         raw = "0x" + faucet.sign_transaction(tx).raw_transaction.hex()
         tx_hash: str = self._send_raw_transaction([raw])
         return tx_hash
+
+
+def _log(entry: Any) -> dict[str, Any]:
+    """eth-tester's log entry as nodes give it: no ``type``, and ``removed``."""
+    log = dict(entry)
+    log.pop("type", None)
+    log["removed"] = False
+    return log
 
 
 def _at(params: list[Any], index: int) -> Any:

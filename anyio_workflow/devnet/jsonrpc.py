@@ -84,6 +84,8 @@ class JsonRpcApp:
             return _error(id_, fault.code, fault.message, fault.data)
         except (ValueError, TypeError, KeyError, IndexError) as exc:
             return _error(id_, -32602, f"invalid params: {exc}")
+        except Exception as exc:  # a node answers every request, whatever went wrong
+            return _error(id_, -32603, f"internal error: {type(exc).__name__}: {exc}")
         if "id" not in request:
             return None
         return {"jsonrpc": "2.0", "id": id_, "result": result}
