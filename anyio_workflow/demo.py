@@ -1,7 +1,13 @@
-"""The engine demo: a simulated payout run that shows the phases, retries and the audit.
+"""The demo: a treasury pays vendors on two chains at once, on embedded devnets.
 
-No chain is involved yet: the executors stand in for payouts with a seeded latency and
-a seeded chance of a transient failure, so that the retry engine has work to do.
+Two in-process EVM devnets stand in for "ethereum" (chain id 1) and "polygon" (chain id
+137); every request to them crosses a fault-injecting transport that adds 50 ms of
+simulated network latency and, now and then, an HTTP 503, so that concurrency and the
+retry engine have something to hide. The transfers are real: signed with the devnet's
+well-known test key, executed by py-evm, confirmed by their receipts.
+
+A validator checks the treasury's balance on both chains first; the payout executors
+run concurrently; an auditor records every outcome and a digest of them.
 """
 
 from __future__ import annotations
@@ -12,51 +18,95 @@ import random
 from typing import Any
 
 import anyio
+from eth_account.signers.local import LocalAccount
+from eth_utils.address import to_checksum_address
 
 from .agents.base import BaseAgent, Role
+from .devnet.evm import EvmDevnet
 from .errors import TransientError, Veto
+from .rpc.faults import FaultInjectingTransport
+from .rpc.transport import Transport
 from .workflow.config import AsyncWorkflowConfig, RetryPolicy
 from .workflow.context import RunContext
 from .workflow.engine import AsyncWorkflow
 from .workflow.task import Task
 
-__all__ = ["BudgetValidator", "DigestAuditor", "SimulatedPayout", "build_demo"]
+__all__ = ["DigestAuditor", "NativePayout", "TreasuryCheck", "build_demo"]
+
+CHAINS = {1: "ethereum", 137: "polygon"}
+LATENCY = 0.05
+GWEI = 10**9
 
 
-class BudgetValidator(BaseAgent):
-    """Vetoes a payout run whose total is over the budget."""
+class TreasuryCheck(BaseAgent):
+    """Vetoes the run unless the treasury holds every chain's payouts plus a fee margin."""
 
     role = Role.VALIDATOR
 
-    def __init__(self, budget: int, name: str | None = None) -> None:
-        super().__init__(name)
-        self.budget = budget
+    def __init__(self, treasury: str) -> None:
+        super().__init__()
+        self.treasury = treasury
 
     async def execute(self, task: Task, ctx: RunContext) -> Any:
-        total = sum(int(p["amount"]) for p in task.params["payouts"])
-        if total > self.budget:
-            raise Veto(f"total {total} is over the budget of {self.budget}")
-        return total
+        balances = {}
+        for chain_id in CHAINS:
+            needed = sum(p["amount"] for p in task.params["payouts"] if p["chain_id"] == chain_id)
+            needed += 21_000 * 100 * GWEI * len(task.params["payouts"])
+            balance = await ctx.eth(chain_id).get_balance(self.treasury)
+            if balance < needed:
+                raise Veto(f"{CHAINS[chain_id]}: treasury holds {balance} wei, needs {needed}")
+            balances[chain_id] = balance
+        return balances
 
 
-class SimulatedPayout(BaseAgent):
-    """Pretends to send one payout: waits a while, and sometimes fails transiently."""
+class NativePayout(BaseAgent):
+    """Pays one vendor in the chain's native coin and waits for the receipt.
+
+    The nonce is taken when the agent runs (never before it holds a worker slot), and a
+    transaction once broadcast is never sent again: a retry only waits for its receipt.
+    """
 
     role = Role.EXECUTOR
 
-    def __init__(self, index: int, latency: float, failures: int) -> None:
+    def __init__(self, index: int, signer: LocalAccount) -> None:
         super().__init__(f"payout-{index:03d}")
         self.index = index
-        self.latency = latency
-        self.failures = failures
+        self.signer = signer
+        self.sent: str | None = None
 
     async def execute(self, task: Task, ctx: RunContext) -> Any:
-        await anyio.sleep(self.latency)
-        if self.failures > 0:
-            self.failures -= 1
-            raise TransientError(f"{self.name}: node answered 429 (simulated)")
         payout = task.params["payouts"][self.index]
-        return {"to": payout["to"], "amount": payout["amount"], "agent": self.name}
+        chain_id = payout["chain_id"]
+        eth = ctx.eth(chain_id)
+        if self.sent is None:
+            nonce = await _next_nonce(ctx, chain_id, self.signer.address)
+            tx = {
+                "to": payout["to"], "value": payout["amount"], "gas": 21_000, "nonce": nonce,
+                "chainId": chain_id, "maxFeePerGas": 100 * GWEI, "maxPriorityFeePerGas": GWEI,
+                "type": 2,
+            }  # fmt: skip
+            raw = self.signer.sign_transaction(tx).raw_transaction
+            self.sent = "0x" + self.signer.sign_transaction(tx).hash.hex()
+            await eth.send_raw_transaction(raw)
+        with anyio.fail_after(30):
+            while (receipt := await eth.get_transaction_receipt(self.sent)) is None:  # noqa: ASYNC110
+                await anyio.sleep(LATENCY)
+        if receipt["status"] != 1:
+            raise TransientError(f"{self.name}: transaction {self.sent} failed")
+        return {"chain": CHAINS[chain_id], "hash": self.sent, "gas_used": receipt["gasUsed"]}
+
+
+async def _next_nonce(ctx: RunContext, chain_id: int, address: str) -> int:
+    """The next nonce of ``address`` on ``chain_id`` within this run (the EVM issue's
+    NonceManager will do this across runs and workflows)."""
+    lock = ctx.state.setdefault("nonce_lock", anyio.Lock())
+    async with lock:
+        key = f"nonce:{chain_id}:{address}"
+        if key not in ctx.state:
+            ctx.state[key] = await ctx.eth(chain_id).get_transaction_count(address, "pending")
+        nonce: int = ctx.state[key]
+        ctx.state[key] = nonce + 1
+        return nonce
 
 
 class DigestAuditor(BaseAgent):
@@ -70,31 +120,51 @@ class DigestAuditor(BaseAgent):
             "run_id": ctx.run_id,
             "status": ctx.status.value,
             "outcomes": [
-                (o.agent, o.role.value, o.status.value, len(o.attempts)) for o in ctx.outcomes
+                [o.agent, o.role.value, o.status.value, len(o.attempts), o.output]
+                for o in ctx.outcomes
+                if o.role is not Role.AUDITOR
             ],
         }
-        canonical = json.dumps(record, sort_keys=True, separators=(",", ":")).encode()
-        return hashlib.sha256(canonical).hexdigest()
+        canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def build_demo(agents: int, *, seed: int = 7) -> tuple[AsyncWorkflow, Task, float]:
-    """The demo workflow, its task, and the time the payouts would take one by one."""
+def build_demo(agents: int, *, seed: int = 7) -> tuple[AsyncWorkflow, Task]:
+    """The demo workflow and its task: ``agents`` payouts split over the two chains."""
     rng = random.Random(seed)
-    latencies = [rng.uniform(0.05, 0.4) for _ in range(agents)]
-    failures = [1 if rng.random() < 0.2 else 0 for _ in range(agents)]
+    devnets = {
+        chain_id: EvmDevnet(chain_id=chain_id, name=name) for chain_id, name in CHAINS.items()
+    }
+    treasury = devnets[1].accounts[0]
+
+    def remote(devnet: EvmDevnet, chain_seed: int) -> Any:
+        def transport() -> Transport:
+            return FaultInjectingTransport(
+                devnet.transport(), latency=LATENCY, rates={"http_503": 0.03}, seed=chain_seed
+            )
+
+        return transport
+
     payouts = [
-        {"to": f"vendor-{i:03d}", "amount": rng.randrange(10**6, 10**9)} for i in range(agents)
+        {
+            "chain_id": 1 if i % 2 == 0 else 137,
+            "to": to_checksum_address(hashlib.sha256(f"vendor-{i}".encode()).hexdigest()[:40]),
+            "amount": rng.randrange(10**15, 10**18),
+        }
+        for i in range(agents)
     ]
-    retry = RetryPolicy(attempts=3, base_delay=0.1, max_delay=0.5)
     workflow = AsyncWorkflow(
         [
-            BudgetValidator(budget=10**12),
-            *(SimulatedPayout(i, latencies[i], failures[i]) for i in range(agents)),
+            TreasuryCheck(treasury.address),
+            *(NativePayout(i, treasury) for i in range(agents)),
             DigestAuditor(),
         ],
-        AsyncWorkflowConfig(max_workers=8, retry=retry, timeout=60),
+        AsyncWorkflowConfig(
+            max_workers=16,
+            retry=RetryPolicy(attempts=3, base_delay=0.1, max_delay=0.5),
+            timeout=120,
+        ),
         rng=random.Random(seed),
+        rpc={chain_id: remote(devnet, seed + chain_id) for chain_id, devnet in devnets.items()},
     )
-    task = Task(action="payout", params={"payouts": payouts}, chain_id=1)
-    sequential = sum(lat * (1 + fail) for lat, fail in zip(latencies, failures, strict=True))
-    return workflow, task, sequential
+    return workflow, Task(action="payout", params={"payouts": payouts}, chain_id=1)

@@ -17,6 +17,10 @@ def test_demo_json_reports_a_successful_run(backend: str) -> None:
     roles = [o["role"] for o in summary["outcomes"]]
     assert roles == ["validator"] + ["executor"] * 6 + ["auditor"]
     assert all(o["status"] == "succeeded" for o in summary["outcomes"])
+    # Real transfers on both devnets, each confirmed by its receipt.
+    assert sorted(r["chain"] for r in summary["receipts"]) == ["ethereum"] * 3 + ["polygon"] * 3
+    assert {r["gas_used"] for r in summary["receipts"]} == {21_000}
+    assert len({r["hash"] for r in summary["receipts"]}) == 6
     # Concurrency hides latency: the run beats the one-by-one estimate.
     assert summary["wall_s"] < summary["sequential_estimate_s"]
 

@@ -22,7 +22,7 @@ import json
 import logging
 import ssl
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from types import TracebackType
 from typing import Any, Self
 
@@ -163,7 +163,9 @@ class HttpTransport(Transport):
         try:
             if self._bucket is not None:
                 await self._bucket.acquire()
-            response = await self._client.post(self._url, content=body)
+            request = self._client.build_request("POST", self._url, content=body)
+            request.stream = _Body(body)
+            response = await self._client.send(request)
         except httpx.TimeoutException as exc:
             raise RequestTimeout(
                 "no answer in time", method=method_of(payload), endpoint=self.endpoint
@@ -248,6 +250,41 @@ class HttpTransport(Transport):
                 "%s: %s, batch size %d -> %d", self.endpoint, why, self.max_batch_size, size
             )
             self.max_batch_size = size
+
+
+class _Body(httpx.AsyncByteStream, httpx.SyncByteStream):
+    """A request body whose async iterator is an object, not an async generator.
+
+    httpx's own ``ByteStream.__aiter__`` is an async generator; when a request is
+    cancelled mid-send (a fallback race, a deadline), the half-run generator is collected
+    later and trio warns about it (encode/httpx#3686). An iterator object has nothing to
+    finalize.
+    """
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield self._data
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return _Once(self._data)
+
+
+class _Once:
+    __slots__ = ("_data",)
+
+    def __init__(self, data: bytes) -> None:
+        self._data: bytes | None = data
+
+    def __aiter__(self) -> _Once:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self._data is None:
+            raise StopAsyncIteration
+        data, self._data = self._data, None
+        return data
 
 
 @functools.cache
