@@ -88,9 +88,7 @@ class NativePayout(BaseAgent):
             raw = self.signer.sign_transaction(tx).raw_transaction
             self.sent = "0x" + self.signer.sign_transaction(tx).hash.hex()
             await eth.send_raw_transaction(raw)
-        with anyio.fail_after(30):
-            while (receipt := await eth.get_transaction_receipt(self.sent)) is None:  # noqa: ASYNC110
-                await anyio.sleep(LATENCY)
+        receipt = await eth.wait_for_receipt(self.sent, poll_interval=LATENCY, max_wait=30)
         if receipt["status"] != 1:
             raise TransientError(f"{self.name}: transaction {self.sent} failed")
         return {"chain": CHAINS[chain_id], "hash": self.sent, "gas_used": receipt["gasUsed"]}

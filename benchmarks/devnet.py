@@ -52,8 +52,7 @@ async def transfers_per_s(
     async def worker() -> None:
         for raw in pending:
             tx_hash = await eth.send_raw_transaction(raw)
-            while await eth.get_transaction_receipt(tx_hash) is None:  # noqa: ASYNC110  (a node to poll)
-                await anyio.sleep(0.005)
+            await eth.wait_for_receipt(tx_hash, poll_interval=0.005)
 
     started = time.perf_counter()
     with anyio.fail_after(120):
@@ -82,9 +81,7 @@ class Payout(BaseAgent):
         nonce = ctx.state["next_nonce"] = ctx.state.get("next_nonce", -1) + 1
         raw = signed(self.sender, ctx.chain_id, nonce, "0x" + "33" * 20)
         tx_hash = await eth.send_raw_transaction(raw)
-        while (receipt := await eth.get_transaction_receipt(tx_hash)) is None:  # noqa: ASYNC110
-            await anyio.sleep(0.005)
-        return receipt
+        return await eth.wait_for_receipt(tx_hash, poll_interval=0.005)
 
 
 async def workflow_100(executor: Executor) -> float:

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 from eth.vm.chain_context import ChainContext
@@ -32,10 +30,9 @@ from eth_tester.backends.pyevm import main as pyevm_backend
 from eth_tester.exceptions import BlockNotFound, TransactionFailed, TransactionNotFound
 from eth_utils.exceptions import ValidationError
 
-from ..rpc.client import JsonRpcClient
-from ..rpc.transport import HttpTransport
 from .anvil import ANVIL_MNEMONIC
 from .jsonrpc import Executor, JsonRpcApp, RpcFault
+from .serve import Devnet
 
 __all__ = ["DEVNET_MNEMONIC", "EvmDevnet"]
 
@@ -105,7 +102,7 @@ def _call_request(tx: Any) -> dict[str, Any]:
     return out
 
 
-class EvmDevnet:
+class EvmDevnet(Devnet):
     """An embedded EVM devnet; see the module docstring.
 
     :param chain_id: so that one process can run an "ethereum" and a "polygon" devnet.
@@ -156,25 +153,6 @@ class EvmDevnet:
         self._queued: dict[bytes, dict[int, tuple[str, bytes]]] = {}
         self.app = JsonRpcApp(executor=executor)
         self._register()
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        await self.app(scope, receive, send)
-
-    def transport(self, **options: Any) -> HttpTransport:
-        """A transport to this devnet in this process (no socket)."""
-        return HttpTransport.asgi(self.app, url=f"http://{self.name}.devnet.local/", **options)
-
-    def client(self, **options: Any) -> JsonRpcClient:
-        """A :class:`JsonRpcClient` to this devnet in this process."""
-        return JsonRpcClient(self.transport(), **options)
-
-    @asynccontextmanager
-    async def serve(self, *, port: int | None = None) -> AsyncIterator[str]:
-        """Serve on a loopback port for the block; yields the URL."""
-        from .serve import serve_asgi
-
-        async with serve_asgi(self.app, port=port) as url:
-            yield url
 
     # The methods. Each is a synchronous function of the JSON-RPC params.
 

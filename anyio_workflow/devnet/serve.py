@@ -16,9 +16,11 @@ import anyio
 import sniffio
 from hypercorn.config import Config
 
+from ..rpc.client import JsonRpcClient
+from ..rpc.transport import HttpTransport
 from .anvil import free_port
 
-__all__ = ["serve_asgi"]
+__all__ = ["Devnet", "serve_asgi"]
 
 
 @asynccontextmanager
@@ -77,3 +79,27 @@ class _LifespanShim:
             elif message["type"] == "lifespan.shutdown":
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+class Devnet:
+    """What the embedded devnets share: a JSON-RPC ASGI ``app`` and three ways to reach it."""
+
+    app: Any
+    name: str
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+    def transport(self, **options: Any) -> HttpTransport:
+        """A transport to this devnet in this process (``httpx.ASGITransport``, no socket)."""
+        return HttpTransport.asgi(self.app, url=f"http://{self.name}.devnet.local/", **options)
+
+    def client(self, **options: Any) -> JsonRpcClient:
+        """A :class:`JsonRpcClient` to this devnet in this process."""
+        return JsonRpcClient(self.transport(), **options)
+
+    @asynccontextmanager
+    async def serve(self, *, port: int | None = None) -> AsyncIterator[str]:
+        """Serve on a loopback port for the block; yields the URL."""
+        async with serve_asgi(self.app, port=port) as url:
+            yield url

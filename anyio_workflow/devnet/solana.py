@@ -9,8 +9,6 @@ one; statuses are reported ``finalized`` at once, since there is no fork to wait
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 from solders.keypair import Keypair
@@ -20,9 +18,8 @@ from solders.signature import Signature
 from solders.transaction import VersionedTransaction
 from solders.transaction_metadata import FailedTransactionMetadata
 
-from ..rpc.client import JsonRpcClient
-from ..rpc.transport import HttpTransport
 from .jsonrpc import Executor, JsonRpcApp, RpcFault
+from .serve import Devnet
 
 __all__ = ["SolanaDevnet"]
 
@@ -53,7 +50,7 @@ def _error_json(err: Any) -> Any:
     return {name: text} if name and name != text else text
 
 
-class SolanaDevnet:
+class SolanaDevnet(Devnet):
     """An embedded Solana devnet; ``async with devnet.client() as client`` reaches it.
 
     :param accounts: keypairs funded at start (``funded``), each with ``lamports``.
@@ -75,19 +72,6 @@ class SolanaDevnet:
         self._statuses: dict[str, tuple[int, Any]] = {}
         self.app = JsonRpcApp(executor=executor)
         self._register()
-
-    def transport(self, **options: Any) -> HttpTransport:
-        return HttpTransport.asgi(self.app, url=f"http://{self.name}.devnet.local/", **options)
-
-    def client(self, **options: Any) -> JsonRpcClient:
-        return JsonRpcClient(self.transport(), **options)
-
-    @asynccontextmanager
-    async def serve(self, *, port: int | None = None) -> AsyncIterator[str]:
-        from .serve import serve_asgi
-
-        async with serve_asgi(self.app, port=port) as url:
-            yield url
 
     @property
     def slot(self) -> int:

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 from eth_utils.crypto import keccak
 
 from ..errors import InvalidResponse, JsonRpcError
@@ -168,6 +169,18 @@ class EthRpc:
     async def get_transaction_receipt(self, tx_hash: str) -> dict[str, Any] | None:
         result = await self.client.request("eth_getTransactionReceipt", [tx_hash])
         return None if result is None else _decode_fields(result)
+
+    async def wait_for_receipt(
+        self, tx_hash: str, *, poll_interval: float = 0.05, max_wait: float = 120.0
+    ) -> dict[str, Any]:
+        """Poll until ``tx_hash`` has a receipt; ``TimeoutError`` after ``max_wait`` seconds.
+
+        Cancellation abandons the wait; the transaction itself is unaffected.
+        """
+        with anyio.fail_after(max_wait):
+            while (receipt := await self.get_transaction_receipt(tx_hash)) is None:  # noqa: ASYNC110  (polls a node)
+                await anyio.sleep(poll_interval)
+        return receipt
 
     async def get_block(
         self, block: BlockId = "latest", *, full: bool = False

@@ -69,7 +69,7 @@ async def test_a_transfer_from_send_to_receipt(node: Node) -> None:
     async with node.client() as client:
         eth = EthRpc(client)
         tx_hash = await eth.send_raw_transaction(transfer(node, alice, bob.address, ETHER, 0))
-        receipt = await eth.get_transaction_receipt(tx_hash)
+        receipt = await eth.wait_for_receipt(tx_hash)
         assert receipt is not None
         assert set(receipt) >= RECEIPT_KEYS
         assert receipt["status"] == 1
@@ -129,7 +129,7 @@ async def test_fee_history(node: Node) -> None:
         eth = EthRpc(client)
         for nonce in range(3):
             tx_hash = await eth.send_raw_transaction(transfer(node, alice, bob.address, 1, nonce))
-            assert await eth.get_transaction_receipt(tx_hash) is not None
+            await eth.wait_for_receipt(tx_hash)
         history = await eth.fee_history(3, "latest", [25, 75])
         assert history.oldest_block == 1
         assert len(history.base_fee_per_gas) == 4
@@ -152,7 +152,7 @@ async def test_logs(node: Node) -> None:
     async with node.client() as client:
         eth = EthRpc(client)
         tx_hash = await eth.send_raw_transaction(alice.sign_transaction(tx).raw_transaction)
-        receipt = await eth.get_transaction_receipt(tx_hash)
+        receipt = await eth.wait_for_receipt(tx_hash)
         assert receipt is not None
         logs = await eth.get_logs({"fromBlock": "0x0", "toBlock": "latest"})
         assert len(logs) == 1
@@ -200,7 +200,7 @@ async def test_manual_mining(node: Node) -> None:
         # The same bytes again are "already known", which counts as success.
         assert await eth.send_raw_transaction(transfer(node, alice, bob.address, 1, 0)) == tx_hash
         await client.request("evm_mine", [])
-        receipt = await eth.get_transaction_receipt(tx_hash)
+        receipt = await eth.wait_for_receipt(tx_hash)
         assert receipt is not None
         assert receipt["status"] == 1
         await client.request("evm_setAutomine", [True])

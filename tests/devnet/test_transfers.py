@@ -41,7 +41,7 @@ async def test_balances_change_by_amounts_and_fees_only(
                 "maxPriorityFeePerGas": 10**9, "type": 2,
             }  # fmt: skip
             tx_hash = await eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
-            receipt = await eth.get_transaction_receipt(tx_hash)
+            receipt = await eth.wait_for_receipt(tx_hash)
             assert receipt is not None
             assert receipt["status"] == 1
             fee = receipt["gasUsed"] * receipt["effectiveGasPrice"]
