@@ -178,7 +178,9 @@ async def test_rejections(node: Node) -> None:
     alice, bob = node.accounts[:2]
     async with node.client() as client:
         eth = EthRpc(client)
-        await eth.send_raw_transaction(transfer(node, alice, bob.address, 1, 0))
+        await eth.wait_for_receipt(
+            await eth.send_raw_transaction(transfer(node, alice, bob.address, 1, 0))
+        )
         stale = transfer(node, alice, bob.address, 2, 0)
         with pytest.raises(JsonRpcError, match="nonce too low"):
             await eth.send_raw_transaction(stale)

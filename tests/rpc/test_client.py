@@ -151,6 +151,7 @@ async def test_send_raw_transaction_twice_is_success_both_times(anvil: Anvil) ->
     async with JsonRpcClient(anvil.url) as client:
         eth = EthRpc(client)
         first = await eth.send_raw_transaction(raw)
+        await eth.wait_for_receipt(first)
         again = await eth.send_raw_transaction(raw)  # mined already: "nonce too low"
     assert first == again == "0x" + sender.sign_transaction(tx).hash.hex()
 
