@@ -1,5 +1,20 @@
-"""EVM: revert decoding now; accounts, ABI, nonces, gas and the transaction lifecycle next."""
+"""EVM: addresses, accounts and signing, nonces, and revert decoding (more to come)."""
 
+from .accounts import LocalSigner, SignedTx, Signer
+from .address import Address, InvalidAddress, to_checksum
+from .nonce import NonceManager, NonceSource, Reservation
 from .revert import DecodedRevert, decode_revert
 
-__all__ = ["DecodedRevert", "decode_revert"]
+__all__ = [
+    "Address",
+    "DecodedRevert",
+    "InvalidAddress",
+    "LocalSigner",
+    "NonceManager",
+    "NonceSource",
+    "Reservation",
+    "SignedTx",
+    "Signer",
+    "decode_revert",
+    "to_checksum",
+]

@@ -1,0 +1,134 @@
+"""Nonces for parallel sends from one account: :class:`NonceManager`.
+
+One manager per (chain id, address), shared by every agent and every workflow of the
+process (:meth:`NonceManager.for_account`). The first nonce comes from
+``eth_getTransactionCount(address, "pending")``; after that nonces are handed out
+locally under an AnyIO lock, so 100 concurrent sends get 100 distinct, consecutive nonces.
+
+A nonce is *reserved* for one transaction, and the reservation ends one of two ways:
+
+- ``broadcast()``: the node has the transaction; the nonce is spent.
+- leaving the ``reserve()`` block without it (an error or a cancellation before the
+  broadcast): the nonce is **reused**. It goes back to the pool and the next reservation
+  takes the lowest free nonce first, so a failure never leaves a gap that would hold up
+  every later transaction.
+
+On "nonce too low" or "nonce too high" call :meth:`resync`: the manager asks the node
+again and rebuilds its pool. Nonces the node already counts are dropped; nonces above it
+that nobody holds, including broadcast ones the node does not know, become free again
+(a transaction the node lost is replaced, and of two transactions with one nonce at most
+one is ever mined). The manager never hands one nonce to two reservations at once.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import ClassVar, Protocol
+
+import anyio
+
+from .address import to_checksum
+
+__all__ = ["NonceManager", "NonceSource", "Reservation"]
+
+
+class NonceSource(Protocol):
+    """What the manager asks the node (``EthRpc`` is one)."""
+
+    async def get_transaction_count(self, address: str, block: int | str = "pending") -> int: ...
+
+
+class Reservation:
+    """A nonce held for one transaction."""
+
+    __slots__ = ("broadcasted", "value")
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+        self.broadcasted = False
+
+    def broadcast(self) -> None:
+        """Say the node accepted the transaction: the nonce is spent."""
+        self.broadcasted = True
+
+    def __repr__(self) -> str:
+        return f"<Reservation nonce={self.value}{' broadcast' if self.broadcasted else ''}>"
+
+
+class NonceManager:
+    """Hands out the nonces of one account on one chain; see the module docstring."""
+
+    _shared: ClassVar[dict[tuple[int, str], NonceManager]] = {}
+
+    def __init__(self, chain_id: int, address: str) -> None:
+        self.chain_id = chain_id
+        self.address = to_checksum(address)
+        self._lock = anyio.Lock()
+        self._next: int | None = None
+        self._free: list[int] = []  # a heap: the lowest free nonce first
+        self._reserved: set[int] = set()
+        self._floor = 0  # the node's count at the last resync: nothing below is reusable
+        self.resyncs = 0
+
+    @classmethod
+    def for_account(cls, chain_id: int, address: str) -> NonceManager:
+        """The process-wide manager of ``address`` on ``chain_id``."""
+        key = (chain_id, to_checksum(address))
+        manager = cls._shared.get(key)
+        if manager is None:
+            manager = cls._shared[key] = cls(chain_id, address)
+        return manager
+
+    @property
+    def reserved(self) -> frozenset[int]:
+        return frozenset(self._reserved)
+
+    @asynccontextmanager
+    async def reserve(self, node: NonceSource) -> AsyncIterator[Reservation]:
+        """Hold the next nonce for the block; call ``broadcast()`` once the node has the
+        transaction. Without it, the nonce is given back when the block ends, on an error
+        and on cancellation alike."""
+        reservation = Reservation(await self._take(node))
+        try:
+            yield reservation
+        finally:
+            self._settle(reservation)
+
+    async def _take(self, node: NonceSource) -> int:
+        async with self._lock:
+            if self._next is None:
+                self._next = await node.get_transaction_count(self.address, "pending")
+            if self._free:
+                nonce = heapq.heappop(self._free)
+            else:
+                nonce = self._next
+                self._next += 1
+            self._reserved.add(nonce)
+            return nonce
+
+    def _settle(self, reservation: Reservation) -> None:
+        # Synchronous on purpose: it runs in `finally`, also under cancellation.
+        self._reserved.discard(reservation.value)
+        if not reservation.broadcasted and reservation.value >= self._floor:
+            heapq.heappush(self._free, reservation.value)
+
+    async def resync(self, node: NonceSource) -> int:
+        """Ask the node again (after "nonce too low" or "too high"); returns its count."""
+        async with self._lock:
+            counted = await node.get_transaction_count(self.address, "pending")
+            held = [n for n in self._reserved if n >= counted]
+            top = max([counted, *(n + 1 for n in held)])
+            self._free = [n for n in range(counted, top) if n not in self._reserved]
+            heapq.heapify(self._free)
+            self._next = top
+            self._floor = counted
+            self.resyncs += 1
+            return counted
+
+    def __repr__(self) -> str:
+        return (
+            f"<NonceManager chain={self.chain_id} {self.address} next={self._next} "
+            f"reserved={sorted(self._reserved)} free={sorted(self._free)}>"
+        )
