@@ -15,9 +15,11 @@ A nonce is *reserved* for one transaction, and the reservation ends one of two w
 
 On "nonce too low" or "nonce too high" call :meth:`resync`: the manager asks the node
 again and rebuilds its pool. Nonces the node already counts are dropped; nonces above it
-that nobody holds, including broadcast ones the node does not know, become free again
-(a transaction the node lost is replaced, and of two transactions with one nonce at most
-one is ever mined). The manager never hands one nonce to two reservations at once.
+that nobody holds and nobody broadcast become free again. A broadcast nonce is never
+handed out again, even when the node's count does not show it yet (it may be waiting in
+the pool behind a gap): two different transactions on one nonce would let the node keep
+either, and a payout could vanish. Replacing a stuck transaction on its own nonce is the
+transaction lifecycle's job, done on purpose with the same payload.
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ class NonceManager:
         self._next: int | None = None
         self._free: list[int] = []  # a heap: the lowest free nonce first
         self._reserved: set[int] = set()
+        self._broadcast: set[int] = set()  # spent here, maybe not yet counted by the node
         self._floor = 0  # the node's count at the last resync: nothing below is reusable
         self.resyncs = 0
 
@@ -111,16 +114,19 @@ class NonceManager:
     def _settle(self, reservation: Reservation) -> None:
         # Synchronous on purpose: it runs in `finally`, also under cancellation.
         self._reserved.discard(reservation.value)
-        if not reservation.broadcasted and reservation.value >= self._floor:
+        if reservation.broadcasted:
+            self._broadcast.add(reservation.value)
+        elif reservation.value >= self._floor:
             heapq.heappush(self._free, reservation.value)
 
     async def resync(self, node: NonceSource) -> int:
         """Ask the node again (after "nonce too low" or "too high"); returns its count."""
         async with self._lock:
             counted = await node.get_transaction_count(self.address, "pending")
-            held = [n for n in self._reserved if n >= counted]
-            top = max([counted, *(n + 1 for n in held)])
-            self._free = [n for n in range(counted, top) if n not in self._reserved]
+            self._broadcast = {n for n in self._broadcast if n >= counted}
+            taken = self._reserved | self._broadcast
+            top = max([counted, *(n + 1 for n in taken if n >= counted)])
+            self._free = [n for n in range(counted, top) if n not in taken]
             heapq.heapify(self._free)
             self._next = top
             self._floor = counted

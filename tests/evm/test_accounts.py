@@ -74,10 +74,16 @@ def test_keystore_and_mnemonic(tmp_path: object) -> None:
 def test_signatures_recover_to_the_signer() -> None:
     signer = LocalSigner(KEY)
     signature = signer.sign_message("approve budget 7")
-    assert Account.recover_message(encode_defunct(text="approve budget 7"), signature=signature) == ADDRESS
+    assert (
+        Account.recover_message(encode_defunct(text="approve budget 7"), signature=signature)
+        == ADDRESS
+    )
     typed = {
         "types": {
-            "EIP712Domain": [{"name": "name", "type": "string"}, {"name": "chainId", "type": "uint256"}],
+            "EIP712Domain": [
+                {"name": "name", "type": "string"},
+                {"name": "chainId", "type": "uint256"},
+            ],
             "Approval": [{"name": "amount", "type": "uint256"}],
         },
         "primaryType": "Approval",
@@ -85,10 +91,21 @@ def test_signatures_recover_to_the_signer() -> None:
         "message": {"amount": 750_000},
     }
     signature = signer.sign_typed_data(typed)
-    assert Account.recover_message(encode_typed_data(full_message=typed), signature=signature) == ADDRESS
+    assert (
+        Account.recover_message(encode_typed_data(full_message=typed), signature=signature)
+        == ADDRESS
+    )
     signed = signer.sign_transaction(
-        {"to": ADDRESS, "value": 1, "gas": 21_000, "nonce": 0, "chainId": 1,
-         "maxFeePerGas": 10**10, "maxPriorityFeePerGas": 10**9, "type": 2}  # fmt: skip
+        {
+            "to": ADDRESS,
+            "value": 1,
+            "gas": 21_000,
+            "nonce": 0,
+            "chainId": 1,
+            "maxFeePerGas": 10**10,
+            "maxPriorityFeePerGas": 10**9,
+            "type": 2,
+        }  # fmt: skip
     )
     assert Account.recover_transaction(signed.raw) == ADDRESS
     assert signed.hash.startswith("0x")
