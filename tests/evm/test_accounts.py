@@ -105,7 +105,7 @@ def test_signatures_recover_to_the_signer() -> None:
             "maxFeePerGas": 10**10,
             "maxPriorityFeePerGas": 10**9,
             "type": 2,
-        }  # fmt: skip
+        }
     )
     assert Account.recover_transaction(signed.raw) == ADDRESS
     assert signed.hash.startswith("0x")
