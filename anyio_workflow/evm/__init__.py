@@ -1,12 +1,16 @@
-"""EVM: addresses, accounts and signing, nonces, and revert decoding (more to come)."""
+"""EVM: addresses, accounts and signing, nonces, fee quotes, revert decoding (more to come)."""
 
 from .accounts import LocalSigner, SignedTx, Signer
 from .address import Address, InvalidAddress, to_checksum
+from .gas import CustomFees, FeeOracle, FeeQuote
 from .nonce import NonceManager, NonceSource, Reservation
 from .revert import DecodedRevert, decode_revert
 
 __all__ = [
     "Address",
+    "CustomFees",
+    "FeeOracle",
+    "FeeQuote",
     "DecodedRevert",
     "InvalidAddress",
     "LocalSigner",
