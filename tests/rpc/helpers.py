@@ -53,6 +53,14 @@ class Shuffling(Transport):
         await self.inner.aclose()
 
 
+def transfer_tx(chain_id: int, to: str, nonce: int, value: int = 1) -> dict[str, Any]:
+    """An EIP-1559 transfer with fees that any of the test nodes accepts."""
+    return {
+        "to": to, "value": value, "gas": 21_000, "nonce": nonce, "chainId": chain_id,
+        "maxFeePerGas": 10**10, "maxPriorityFeePerGas": 10**9, "type": 2,
+    }  # fmt: skip
+
+
 def reverting_init_code(revert_data: bytes) -> str:
     """EVM init code that reverts with ``revert_data``: eth_call it with no ``to``."""
     padded = revert_data + b"\0" * (-len(revert_data) % 32)

@@ -14,7 +14,15 @@ from anyio_workflow.errors import (
 )
 from anyio_workflow.rpc import EthRpc, HttpTransport, JsonRpcClient
 
-from .helpers import ADDRESS, Recording, Shuffling, error_string, panic, reverting_init_code
+from .helpers import (
+    ADDRESS,
+    Recording,
+    Shuffling,
+    error_string,
+    panic,
+    reverting_init_code,
+    transfer_tx,
+)
 
 
 async def test_eth_helpers_decode_quantities(anvil: Anvil) -> None:
@@ -143,10 +151,7 @@ async def test_the_client_must_be_opened(anvil: Anvil) -> None:
 
 async def test_send_raw_transaction_twice_is_success_both_times(anvil: Anvil) -> None:
     sender, receiver = anvil.accounts[:2]
-    tx = {
-        "to": receiver.address, "value": 1, "gas": 21_000, "nonce": 0, "chainId": 31337,
-        "maxFeePerGas": 10**10, "maxPriorityFeePerGas": 10**9, "type": 2,
-    }  # fmt: skip
+    tx = transfer_tx(31337, receiver.address, 0)
     raw = sender.sign_transaction(tx).raw_transaction
     async with JsonRpcClient(anvil.url) as client:
         eth = EthRpc(client)
@@ -159,11 +164,7 @@ async def test_send_raw_transaction_twice_is_success_both_times(anvil: Anvil) ->
 async def test_already_known_counts_as_success() -> None:
     async with Anvil(extra_args=("--no-mining",)) as node:
         sender, receiver = node.accounts[:2]
-        tx = {
-            "to": receiver.address, "value": 1, "gas": 21_000, "nonce": 0, "chainId": 31337,
-            "maxFeePerGas": 10**10, "maxPriorityFeePerGas": 10**9, "type": 2,
-        }  # fmt: skip
-        raw = sender.sign_transaction(tx).raw_transaction
+        raw = sender.sign_transaction(transfer_tx(31337, receiver.address, 0)).raw_transaction
         async with JsonRpcClient(node.url) as client:
             eth = EthRpc(client)
             assert await eth.send_raw_transaction(raw) == await eth.send_raw_transaction(raw)
