@@ -44,6 +44,12 @@ def bench(session: nox.Session) -> None:
 
 
 @nox.session
+def contracts(session: nox.Session) -> None:
+    """Compile contracts/*.sol into anyio_workflow/contracts/ with the pinned npm solc."""
+    session.run("node", "scripts/compile_contracts.mjs", external=True)
+
+
+@nox.session
 def demo(session: nox.Session) -> None:
     """The main job: the demo workflow."""
     session.run(PYTHON, "-m", "anyio_workflow.cli", "demo", *session.posargs)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from .nodes import node  # noqa: F401  (the devnet-and-anvil fixture, for every package)
+
 
 @pytest.fixture(params=["asyncio", "trio"])
 def anyio_backend(request: pytest.FixtureRequest) -> str:

@@ -13,8 +13,8 @@ from eth_account.signers.local import LocalAccount
 from anyio_workflow.errors import ExecutionReverted, JsonRpcError, MethodNotFound
 from anyio_workflow.rpc import EthRpc, JsonRpcClient
 
+from ..nodes import Node
 from ..rpc.helpers import error_string, reverting_init_code
-from .conftest import Node
 
 ETHER = 10**18
 RECEIPT_KEYS = {

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from anyio_workflow.rpc import EthRpc
 
-from .conftest import Node
+from ..nodes import Node
 
 ACCOUNTS = 4
 transfers = st.lists(

@@ -1,0 +1,54 @@
+"""The project's own contracts, compiled: ABI and bytecode, loaded from package data.
+
+Sources are in ``contracts/*.sol``; ``nox -s contracts`` (``node scripts/compile_contracts.mjs``,
+the npm ``solc`` pinned in ``package-lock.json``) writes these artifacts, and a test checks
+that they still match their sources.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+from eth_abi.abi import encode
+
+__all__ = ["Artifact", "artifact"]
+
+
+@dataclass(frozen=True, slots=True)
+class Artifact:
+    name: str
+    abi: list[dict[str, Any]]
+    bytecode: str
+    deployed_bytecode: str
+    source_sha256: str
+    compiler: str
+
+    def deploy_data(self, *args: Any) -> str:
+        """Creation calldata: the bytecode and the ABI-encoded constructor arguments."""
+        constructor = next((e for e in self.abi if e.get("type") == "constructor"), None)
+        types = [str(p["type"]) for p in (constructor or {}).get("inputs", [])]
+        if len(types) != len(args):
+            raise ValueError(f"{self.name}: the constructor takes {len(types)} arguments")
+        return self.bytecode + encode(types, list(args)).hex()
+
+
+@cache
+def artifact(name: str) -> Artifact:
+    """The compiled contract ``name`` (``"TestToken"``, ``"Reverter"``, ``"MockAggregator"``)."""
+    try:
+        raw = json.loads(files(__name__).joinpath(f"{name}.json").read_text())
+    except FileNotFoundError:
+        known = sorted(p.name[:-5] for p in files(__name__).iterdir() if p.name.endswith(".json"))
+        raise LookupError(f"no compiled contract {name!r}; known: {', '.join(known)}") from None
+    return Artifact(
+        name=raw["contractName"],
+        abi=raw["abi"],
+        bytecode=raw["bytecode"],
+        deployed_bytecode=raw["deployedBytecode"],
+        source_sha256=raw["sourceSha256"],
+        compiler=raw["compiler"],
+    )
