@@ -2,12 +2,16 @@
 
 from .accounts import LocalSigner, SignedTx, Signer
 from .address import Address, InvalidAddress, to_checksum
+from .chainlink import ChainlinkGasFeed, GasPrice, RoundData
 from .gas import CustomFees, FeeOracle, FeeQuote
 from .nonce import NonceManager, NonceSource, Reservation
 from .revert import DecodedRevert, decode_revert
 
 __all__ = [
     "Address",
+    "ChainlinkGasFeed",
+    "GasPrice",
+    "RoundData",
     "CustomFees",
     "FeeOracle",
     "FeeQuote",
