@@ -6,6 +6,7 @@ from .chainlink import ChainlinkGasFeed, GasPrice, RoundData
 from .gas import CustomFees, FeeOracle, FeeQuote
 from .nonce import NonceManager, NonceSource, Reservation
 from .revert import DecodedRevert, decode_revert
+from .tx import TransactionError, TxReceipt, TxRequest, TxSender
 
 __all__ = [
     "Address",
@@ -23,6 +24,10 @@ __all__ = [
     "Reservation",
     "SignedTx",
     "Signer",
+    "TransactionError",
+    "TxReceipt",
+    "TxRequest",
+    "TxSender",
     "decode_revert",
     "to_checksum",
 ]

@@ -1,0 +1,249 @@
+"""The lifecycle of one transaction: :class:`TxSender`.
+
+``TxRequest`` -> fill in the chain id, gas (the estimate plus 20 %) and fees -> simulate
+with ``eth_call`` (a revert raises ``ExecutionReverted`` with the decoded reason, and
+nothing is sent unless ``force=True``) -> take a nonce -> sign -> broadcast -> wait for
+the receipt and ``confirmations`` blocks -> if it is stuck (no receipt after
+``stuck_after_blocks`` blocks), replace it on the same nonce with both fees raised by
+12.5 % (nodes want at least 10 %), never above the cap -> ``TxReceipt``.
+
+Whichever of the original and its replacements is mined is the one reported, and every
+hash sent is kept: in ``TxReceipt.replaced``, in ``sender.journal`` from the moment it is
+signed, and in :class:`TransactionError` when anything fails after a broadcast.
+
+Why 20 % on the estimate: an estimate is exact for the state it ran on, and the state can
+change before inclusion (a storage slot going from zero to non-zero costs 20,000 more gas);
+unused gas is refunded, so the buffer costs nothing when it is not needed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..errors import AnyioWorkflowError, JsonRpcError
+from ..rpc.eth import EthRpc
+from .accounts import Signer
+from .address import Address
+from .gas import CustomFees, FeeOracle, FeeQuote, Strategy
+from .nonce import NonceManager
+
+__all__ = ["TransactionError", "TxReceipt", "TxRequest", "TxSender"]
+
+GAS_BUFFER = (6, 5)
+FEE_BUMP = (9, 8)
+
+
+class TxRequest(BaseModel):
+    """What to send; the sender fills in the rest."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    to: Address | None = None
+    value: int = Field(0, ge=0, description="Wei.")
+    data: str = Field("0x", pattern=r"^0x([0-9a-fA-F]{2})*$")
+    gas: int | None = Field(None, gt=0)
+
+
+class TxReceipt(BaseModel):
+    """A mined transaction, as the pipeline reports it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    hash: str
+    chain_id: int
+    nonce: int
+    status: int
+    block_number: int
+    gas_used: int
+    effective_gas_price: int
+    fee_paid: int
+    contract_address: str | None = None
+    logs: tuple[dict[str, Any], ...] = ()
+    replaced: tuple[str, ...] = ()
+    """Hashes sent on the same nonce that were not mined (replaced, or replacements)."""
+
+
+class TransactionError(AnyioWorkflowError):
+    """Something failed after a broadcast; ``hashes`` holds every hash sent."""
+
+    transient = False
+
+    def __init__(self, message: str, hashes: list[str], receipt: TxReceipt | None = None) -> None:
+        super().__init__(message, details=f"sent: {', '.join(hashes)}")
+        self.hashes = list(hashes)
+        self.receipt = receipt
+
+
+class TxSender:
+    """Sends transactions for one signer on one chain; see the module docstring.
+
+    Cancellation: a transaction already broadcast stays in ``journal`` (and in the node);
+    the wait for its receipt is abandoned.
+    """
+
+    def __init__(
+        self,
+        eth: EthRpc,
+        signer: Signer,
+        chain_id: int,
+        *,
+        strategy: Strategy = "optimal",
+        fee_cap: int | None = None,
+        custom_fees: CustomFees | None = None,
+        confirmations: int = 1,
+        poll_interval: float = 0.2,
+        stuck_after_blocks: int = 3,
+        max_replacements: int = 5,
+        receipt_timeout: float = 300.0,
+    ) -> None:
+        self.eth = eth
+        self.signer = signer
+        self.chain_id = chain_id
+        self.strategy: Strategy = strategy
+        self.fee_cap = fee_cap
+        self.oracle = FeeOracle(eth, chain_id, custom=custom_fees)
+        self.confirmations = confirmations
+        self.poll_interval = poll_interval
+        self.stuck_after_blocks = stuck_after_blocks
+        self.max_replacements = max_replacements
+        self.receipt_timeout = receipt_timeout
+        self.nonces = NonceManager.for_account(chain_id, signer.address)
+        self.journal: list[str] = []
+        """Every hash this sender signed and sent, in order."""
+
+    def _call(self, request: TxRequest) -> dict[str, Any]:
+        call: dict[str, Any] = {"from": self.signer.address, "value": hex(request.value)}
+        if request.to is not None:
+            call["to"] = request.to
+        if request.data != "0x":
+            call["data"] = request.data
+        return call
+
+    async def prepare(self, request: TxRequest, *, simulate: bool = True) -> tuple[int, FeeQuote]:
+        """Gas and fees for ``request``; simulates it first unless told not to."""
+        call = self._call(request)
+        gas = request.gas or await self.eth.estimate_gas(call) * GAS_BUFFER[0] // GAS_BUFFER[1]
+        if simulate:
+            await self.eth.call({**call, "gas": hex(gas)})  # raises ExecutionReverted
+        quote = await self.oracle.quote(self.strategy, cap=self.fee_cap)
+        return gas, quote
+
+    def _sign(self, request: TxRequest, nonce: int, gas: int, fees: dict[str, int]) -> Any:
+        tx: dict[str, Any] = {
+            "value": request.value, "data": request.data, "gas": gas, "nonce": nonce,
+            "chainId": self.chain_id, **fees,
+        }  # fmt: skip
+        if request.to is not None:
+            tx["to"] = request.to
+        if "maxFeePerGas" in fees:
+            tx["type"] = 2
+        return self.signer.sign_transaction(tx)
+
+    async def send(self, request: TxRequest, *, force: bool = False) -> TxReceipt:
+        """Send ``request`` and wait for it to be mined; see the module docstring.
+
+        ``force=True`` sends even when the simulation reverts (the transaction will be
+        mined with status 0 and raise :class:`TransactionError`).
+        """
+        try:
+            gas, quote = await self.prepare(request, simulate=not force)
+        except Exception:
+            if not force:
+                raise
+            gas, quote = (
+                request.gas or 1_000_000,
+                await self.oracle.quote(self.strategy, cap=self.fee_cap),
+            )
+        last_error: JsonRpcError | None = None
+        for _ in range(3):
+            async with self.nonces.reserve(self.eth) as reservation:
+                signed = self._sign(request, reservation.value, gas, quote.fields)
+                self.journal.append(signed.hash)
+                try:
+                    await self.eth.send_raw_transaction(signed.raw)
+                except JsonRpcError as exc:
+                    self.journal.remove(signed.hash)
+                    if "nonce too" not in exc.message.lower():
+                        raise
+                    last_error = exc
+                else:
+                    reservation.broadcast()
+                    return await self._confirm(request, reservation.value, gas, quote, signed.hash)
+            await self.nonces.resync(self.eth)
+        assert last_error is not None
+        raise last_error
+
+    async def _confirm(
+        self, request: TxRequest, nonce: int, gas: int, quote: FeeQuote, first: str
+    ) -> TxReceipt:
+        hashes = [first]
+        fees = dict(quote.fields)
+        try:
+            with anyio.fail_after(self.receipt_timeout):
+                sent_at = await self.eth.block_number()
+                while True:
+                    for tx_hash in reversed(hashes):
+                        receipt = await self.eth.get_transaction_receipt(tx_hash)
+                        if receipt is not None:
+                            return await self._settle(receipt, nonce, hashes)
+                    head = await self.eth.block_number()
+                    if (
+                        head - sent_at >= self.stuck_after_blocks
+                        and len(hashes) <= self.max_replacements
+                    ):
+                        bumped = self._bump(fees)
+                        if bumped is not None:
+                            fees = bumped
+                            signed = self._sign(request, nonce, gas, fees)
+                            self.journal.append(signed.hash)
+                            hashes.append(signed.hash)
+                            try:
+                                await self.eth.send_raw_transaction(signed.raw)
+                            except JsonRpcError as exc:
+                                # The original was mined meanwhile ("nonce too low"), or the
+                                # node refuses the bump: the receipts loop tells which.
+                                if "nonce too low" not in exc.message.lower():
+                                    hashes.pop()
+                            sent_at = head
+                    await anyio.sleep(self.poll_interval)
+        except TimeoutError:
+            raise TransactionError(
+                f"no receipt after {self.receipt_timeout} s for nonce {nonce}", hashes
+            ) from None
+
+    def _bump(self, fees: dict[str, int]) -> dict[str, int] | None:
+        """Fees raised by 12.5 %, within the cap; ``None`` when the cap leaves no room."""
+        cap = self.fee_cap
+        if "gasPrice" in fees:
+            price = fees["gasPrice"] * FEE_BUMP[0] // FEE_BUMP[1] + 1
+            return None if cap is not None and price > cap else {"gasPrice": price}
+        max_fee = fees["maxFeePerGas"] * FEE_BUMP[0] // FEE_BUMP[1] + 1
+        tip = fees["maxPriorityFeePerGas"] * FEE_BUMP[0] // FEE_BUMP[1] + 1
+        if cap is not None and max_fee > cap:
+            return None
+        return {"maxFeePerGas": max_fee, "maxPriorityFeePerGas": min(tip, max_fee)}
+
+    async def _settle(self, receipt: dict[str, Any], nonce: int, hashes: list[str]) -> TxReceipt:
+        if self.confirmations > 1:
+            while await self.eth.block_number() - receipt["blockNumber"] + 1 < self.confirmations:  # noqa: ASYNC110
+                await anyio.sleep(self.poll_interval)
+        mined = receipt["transactionHash"]
+        result = TxReceipt(
+            hash=mined,
+            chain_id=self.chain_id,
+            nonce=nonce,
+            status=receipt["status"],
+            block_number=receipt["blockNumber"],
+            gas_used=receipt["gasUsed"],
+            effective_gas_price=receipt["effectiveGasPrice"],
+            fee_paid=receipt["gasUsed"] * receipt["effectiveGasPrice"],
+            contract_address=receipt.get("contractAddress"),
+            logs=tuple(receipt.get("logs", [])),
+            replaced=tuple(h for h in hashes if h != mined),
+        )
+        if result.status != 1:
+            raise TransactionError(f"transaction {mined} reverted on chain", hashes, result)
+        return result

@@ -1,0 +1,121 @@
+"""The transaction lifecycle: send, simulate, force, and replace a stuck transaction."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+
+from anyio_workflow.contracts import artifact
+from anyio_workflow.devnet import Anvil
+from anyio_workflow.errors import ExecutionReverted
+from anyio_workflow.evm import LocalSigner, NonceManager
+from anyio_workflow.evm.abi import function
+from anyio_workflow.evm.gas import CustomFees
+from anyio_workflow.evm.tx import TransactionError, TxRequest, TxSender
+from anyio_workflow.rpc import EthRpc, JsonRpcClient
+
+from ..nodes import Node, deploy
+
+GWEI = 10**9
+
+
+def signer_of(node: Node, index: int = 0) -> LocalSigner:
+    NonceManager._shared.clear()  # every test starts on a fresh node
+    return LocalSigner("0x" + node.accounts[index].key.hex())
+
+
+async def test_a_transfer_is_sent_and_reported(node: Node) -> None:
+    signer = signer_of(node)
+    bob = node.accounts[1].address
+    async with node.client() as client:
+        eth = EthRpc(client)
+        before = await eth.get_balance(bob)
+        sender = TxSender(eth, signer, node.chain_id, poll_interval=0.02)
+        receipt = await sender.send(TxRequest(to=bob, value=12345))
+        assert receipt.status == 1
+        assert receipt.nonce == 0
+        assert receipt.gas_used == 21_000
+        assert receipt.fee_paid == 21_000 * receipt.effective_gas_price
+        assert receipt.replaced == ()
+        assert sender.journal == [receipt.hash]
+        assert await eth.get_balance(bob) == before + 12345
+
+
+async def test_simulation_stops_a_reverting_call(node: Node) -> None:
+    signer = signer_of(node)
+    async with node.client() as client:
+        eth = EthRpc(client)
+        reverter = await deploy(node, eth, "Reverter")
+        count = await eth.get_transaction_count(signer.address)
+        sender = TxSender(eth, signer, node.chain_id, poll_interval=0.02)
+        data = "0x" + function("withReason", artifact("Reverter").abi).encode().hex()
+        with pytest.raises(ExecutionReverted) as info:
+            await sender.send(TxRequest(to=reverter, data=data))
+        assert info.value.reason == "vault is locked"
+        assert sender.journal == []
+        assert await eth.get_transaction_count(signer.address) == count
+        with pytest.raises(TransactionError) as forced:
+            await sender.send(TxRequest(to=reverter, data=data, gas=100_000), force=True)
+        assert forced.value.receipt is not None
+        assert forced.value.receipt.status == 0
+        assert forced.value.hashes == sender.journal
+        assert forced.value.hashes[0] in str(forced.value)
+
+
+async def test_a_stuck_transaction_is_replaced_and_the_replacement_reported() -> None:
+    async with Anvil(extra_args=("--no-mining",)) as anvil, JsonRpcClient(anvil.url) as client:
+        NonceManager._shared.clear()
+        eth = EthRpc(client)
+        signer = LocalSigner("0x" + anvil.accounts[0].key.hex())
+        bob = anvil.accounts[1].address
+        sender = TxSender(
+            eth, signer, anvil.chain_id, strategy="custom", poll_interval=0.02,
+            custom_fees=CustomFees(2 * GWEI, 1 * GWEI), stuck_after_blocks=2,
+        )  # fmt: skip
+
+        async def blocks_that_price_it_out() -> None:
+            while True:  # base fee 2.1 gwei: the 2 gwei transaction cannot get in
+                await client.request("anvil_setNextBlockBaseFeePerGas", [hex(21 * GWEI // 10)])
+                await client.request("evm_mine", [])
+                await anyio.sleep(0.05)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(blocks_that_price_it_out)
+            with anyio.fail_after(30):
+                receipt = await sender.send(TxRequest(to=bob, value=1, gas=21_000))
+            tg.cancel_scope.cancel()
+        assert receipt.status == 1
+        assert len(receipt.replaced) == 1
+        assert sender.journal == [*receipt.replaced, receipt.hash]
+        mined = await eth.get_transaction(receipt.hash)
+        assert mined is not None
+        assert mined["maxFeePerGas"] == 2 * GWEI * 9 // 8 + 1
+        assert mined["nonce"] == receipt.nonce == 0
+        assert await eth.get_transaction_receipt(receipt.replaced[0]) is None
+
+
+async def test_a_fee_cap_is_never_exceeded_by_replacements() -> None:
+    async with Anvil(extra_args=("--no-mining",)) as anvil, JsonRpcClient(anvil.url) as client:
+        NonceManager._shared.clear()
+        eth = EthRpc(client)
+        signer = LocalSigner("0x" + anvil.accounts[0].key.hex())
+        sender = TxSender(
+            eth, signer, anvil.chain_id, strategy="custom", poll_interval=0.02, fee_cap=2 * GWEI,
+            custom_fees=CustomFees(2 * GWEI, 1 * GWEI), stuck_after_blocks=1, receipt_timeout=1,
+        )  # fmt: skip
+
+        async def blocks() -> None:
+            while not sender.journal:  # noqa: ASYNC110  (let the transaction in first)
+                await anyio.sleep(0.01)
+            while True:
+                await client.request("anvil_setNextBlockBaseFeePerGas", [hex(3 * GWEI)])
+                await client.request("evm_mine", [])
+                await anyio.sleep(0.05)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(blocks)
+            with pytest.raises(TransactionError, match="no receipt") as info:
+                await sender.send(TxRequest(to=anvil.accounts[1].address, value=1, gas=21_000))
+            tg.cancel_scope.cancel()
+        assert info.value.hashes == sender.journal
+        assert len(sender.journal) == 1  # no replacement could stay under the cap
