@@ -7,6 +7,11 @@ the receipt and ``confirmations`` blocks -> if it is stuck (no receipt after
 ``stuck_after_blocks`` blocks), replace it on the same nonce with both fees raised by
 12.5 % (nodes want at least 10 %), never above the cap -> ``TxReceipt``.
 
+With ``strategy="eco"`` the sender first waits (a cancellable poll, at most ``eco_wait``
+seconds) for the next base fee to fall to its target; past the wait it sends anyway if
+the fees stay under the cap, and otherwise raises :class:`FeeCapExceeded` having sent
+nothing.
+
 Whichever of the original and its replacements is mined is the one reported, and every
 hash sent is kept: in ``TxReceipt.replaced``, in ``sender.journal`` from the moment it is
 signed, and in :class:`TransactionError` when anything fails after a broadcast.
@@ -30,7 +35,7 @@ from .address import Address
 from .gas import CustomFees, FeeOracle, FeeQuote, Strategy
 from .nonce import NonceManager
 
-__all__ = ["TransactionError", "TxReceipt", "TxRequest", "TxSender"]
+__all__ = ["FeeCapExceeded", "TransactionError", "TxReceipt", "TxRequest", "TxSender"]
 
 GAS_BUFFER = (6, 5)
 FEE_BUMP = (9, 8)
@@ -77,6 +82,10 @@ class TransactionError(AnyioWorkflowError):
         self.receipt = receipt
 
 
+class FeeCapExceeded(AnyioWorkflowError):
+    """An eco transaction's deadline passed and sending now would pass the fee cap."""
+
+
 class TxSender:
     """Sends transactions for one signer on one chain; see the module docstring.
 
@@ -98,6 +107,8 @@ class TxSender:
         stuck_after_blocks: int = 3,
         max_replacements: int = 5,
         receipt_timeout: float = 300.0,
+        eco_target: int | None = None,
+        eco_wait: float = 600.0,
     ) -> None:
         self.eth = eth
         self.signer = signer
@@ -110,6 +121,8 @@ class TxSender:
         self.stuck_after_blocks = stuck_after_blocks
         self.max_replacements = max_replacements
         self.receipt_timeout = receipt_timeout
+        self.eco_target = eco_target
+        self.eco_wait = eco_wait
         self.nonces = NonceManager.for_account(chain_id, signer.address)
         self.journal: list[str] = []
         """Every hash this sender signed and sent, in order."""
@@ -142,20 +155,40 @@ class TxSender:
             tx["type"] = 2
         return self.signer.sign_transaction(tx)
 
+    async def wait_for_base_fee(self) -> int:
+        """``eco``: wait, up to ``eco_wait`` seconds, for the next base fee to fall to the
+        target (``eco_target``, or the median of the last 10 blocks'); returns the base fee
+        at the end. It polls once per ``poll_interval``, and cancellation ends the wait."""
+        history = await self.eth.fee_history(10, "latest", [])
+        fees = sorted(history.base_fee_per_gas)
+        target = self.eco_target if self.eco_target is not None else fees[len(fees) // 2]
+        base_fee = history.base_fee_per_gas[-1]
+        with anyio.move_on_after(self.eco_wait):
+            while base_fee > target:
+                await anyio.sleep(self.poll_interval)
+                base_fee = (await self.eth.fee_history(1, "latest", [])).base_fee_per_gas[-1]
+        return base_fee
+
     async def send(self, request: TxRequest, *, force: bool = False) -> TxReceipt:
         """Send ``request`` and wait for it to be mined; see the module docstring.
 
         ``force=True`` sends even when the simulation reverts (the transaction will be
         mined with status 0 and raise :class:`TransactionError`).
         """
+        if self.strategy == "eco":
+            await self.wait_for_base_fee()
         try:
             gas, quote = await self.prepare(request, simulate=not force)
         except Exception:
             if not force:
                 raise
-            gas, quote = (
-                request.gas or 1_000_000,
-                await self.oracle.quote(self.strategy, cap=self.fee_cap),
+            quote = await self.oracle.quote(self.strategy, cap=self.fee_cap)
+            gas = request.gas or 1_000_000
+        if quote.capped and not quote.includable:
+            raise FeeCapExceeded(
+                f"the next base fee is {quote.base_fee} wei, "
+                f"over the fee cap of {self.fee_cap} wei",
+                details="Nothing was sent. Raise the cap, or wait and try again.",
             )
         last_error: JsonRpcError | None = None
         for _ in range(3):

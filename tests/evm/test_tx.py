@@ -11,7 +11,7 @@ from anyio_workflow.errors import ExecutionReverted
 from anyio_workflow.evm import LocalSigner, NonceManager
 from anyio_workflow.evm.abi import function
 from anyio_workflow.evm.gas import CustomFees
-from anyio_workflow.evm.tx import TransactionError, TxRequest, TxSender
+from anyio_workflow.evm.tx import FeeCapExceeded, TransactionError, TxRequest, TxSender
 from anyio_workflow.rpc import EthRpc, JsonRpcClient
 
 from ..nodes import Node, deploy
@@ -74,6 +74,8 @@ async def test_a_stuck_transaction_is_replaced_and_the_replacement_reported() ->
         )  # fmt: skip
 
         async def blocks_that_price_it_out() -> None:
+            while not sender.journal:  # noqa: ASYNC110  (let the transaction in first)
+                await anyio.sleep(0.01)
             while True:  # base fee 2.1 gwei: the 2 gwei transaction cannot get in
                 await client.request("anvil_setNextBlockBaseFeePerGas", [hex(21 * GWEI // 10)])
                 await client.request("evm_mine", [])
@@ -119,3 +121,52 @@ async def test_a_fee_cap_is_never_exceeded_by_replacements() -> None:
             tg.cancel_scope.cancel()
         assert info.value.hashes == sender.journal
         assert len(sender.journal) == 1  # no replacement could stay under the cap
+
+
+async def test_eco_waits_for_the_base_fee_to_fall_then_sends() -> None:
+    async with Anvil(extra_args=("--no-mining",)) as anvil, JsonRpcClient(anvil.url) as client:
+        NonceManager._shared.clear()
+        eth = EthRpc(client)
+        await client.request("anvil_setNextBlockBaseFeePerGas", [hex(50 * GWEI)])
+        await client.request("evm_mine", [])
+        await client.request("anvil_setNextBlockBaseFeePerGas", [hex(50 * GWEI)])
+        signer = LocalSigner("0x" + anvil.accounts[0].key.hex())
+        sender = TxSender(
+            eth, signer, anvil.chain_id, strategy="eco", eco_target=5 * GWEI, poll_interval=0.02
+        )
+        fell = anyio.Event()
+
+        async def market() -> None:
+            await anyio.sleep(0.3)  # the sender waits meanwhile: nothing in its journal
+            assert sender.journal == []
+            await client.request("anvil_setNextBlockBaseFeePerGas", [hex(2 * GWEI)])
+            fell.set()
+            while True:
+                await client.request("evm_mine", [])
+                await anyio.sleep(0.02)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(market)
+            with anyio.fail_after(30):
+                receipt = await sender.send(TxRequest(to=anvil.accounts[1].address, value=1))
+            tg.cancel_scope.cancel()
+        assert fell.is_set()
+        assert receipt.effective_gas_price < 5 * GWEI
+
+
+async def test_eco_past_its_wait_with_the_fee_over_the_cap_sends_nothing() -> None:
+    async with Anvil(extra_args=("--no-mining",)) as anvil, JsonRpcClient(anvil.url) as client:
+        NonceManager._shared.clear()
+        eth = EthRpc(client)
+        await client.request("anvil_setNextBlockBaseFeePerGas", [hex(50 * GWEI)])
+        await client.request("evm_mine", [])
+        await client.request("anvil_setNextBlockBaseFeePerGas", [hex(50 * GWEI)])
+        signer = LocalSigner("0x" + anvil.accounts[0].key.hex())
+        sender = TxSender(
+            eth, signer, anvil.chain_id, strategy="eco", eco_target=5 * GWEI,
+            eco_wait=0.2, fee_cap=10 * GWEI, poll_interval=0.02,
+        )  # fmt: skip
+        with pytest.raises(FeeCapExceeded, match="over the fee cap of 10000000000 wei"):
+            await sender.send(TxRequest(to=anvil.accounts[1].address, value=1))
+        assert sender.journal == []
+        assert await eth.get_transaction_count(signer.address) == 0
