@@ -16,6 +16,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_VENV = ROOT / ".venv-bench"
 WEB3_PIN = "web3==8.0.0"
+EXTRAS = ("coincurve",)  # so that web3.py signs with the same backend as we do
 SCRIPT = Path(__file__).with_name("_web3_baseline.py")
 
 
@@ -23,14 +24,15 @@ def bench_python() -> Path | None:
     """The benchmark environment's python, made on first use; None if it cannot be."""
     python = BENCH_VENV / "bin" / "python"
     stamp = BENCH_VENV / ".stamp"
-    if python.exists() and stamp.exists() and stamp.read_text() == WEB3_PIN:
+    want = " ".join((WEB3_PIN, *EXTRAS))
+    if python.exists() and stamp.exists() and stamp.read_text() == want:
         return python
     print(f"setting up {BENCH_VENV.name} with {WEB3_PIN} (once)...", file=sys.stderr)
     try:
         venv.create(BENCH_VENV, with_pip=True, clear=True)
         subprocess.run(
             [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-             WEB3_PIN],
+             WEB3_PIN, *EXTRAS],
             check=True,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -38,7 +40,7 @@ def bench_python() -> Path | None:
     except (OSError, subprocess.CalledProcessError) as exc:
         print(f"web3.py baseline unavailable: {exc}", file=sys.stderr)
         return None
-    stamp.write_text(WEB3_PIN)
+    stamp.write_text(want)
     return python
 
 

@@ -25,6 +25,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
 
+import anyio
+
 from ..chains import chain as chain_info
 from ..rpc.eth import EthRpc
 
@@ -85,15 +87,39 @@ def _scale(value: int, fraction: tuple[int, int]) -> int:
 class FeeOracle:
     """Quotes fees for one chain from its fee history."""
 
-    def __init__(self, eth: EthRpc, chain_id: int, *, custom: CustomFees | None = None) -> None:
+    def __init__(
+        self,
+        eth: EthRpc,
+        chain_id: int,
+        *,
+        custom: CustomFees | None = None,
+        max_age: float = 1.0,
+    ) -> None:
         self.eth = eth
         self.chain = chain_info(chain_id)
         self.custom = custom
+        self.max_age = max_age
+        self._cache: dict[tuple[str, int | None], tuple[float, FeeQuote]] = {}
+        self._lock = anyio.Lock()
 
     async def quote(self, strategy: Strategy = "optimal", *, cap: int | None = None) -> FeeQuote:
-        """A fee quote; with ``cap``, ``max_fee_per_gas`` is never above it."""
+        """A fee quote; with ``cap``, ``max_fee_per_gas`` is never above it.
+
+        Quotes are kept ``max_age`` seconds (a block is 2 to 12 s), so that 100 concurrent
+        sends ask the node once, not 100 times; concurrent callers wait for one answer.
+        """
         if cap is not None and cap < 0:
             raise ValueError("cap: a fee cap cannot be negative")
+        key = (strategy, cap)
+        async with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None and anyio.current_time() - cached[0] < self.max_age:
+                return cached[1]
+            quote = await self._quote(strategy, cap)
+            self._cache[key] = (anyio.current_time(), quote)
+            return quote
+
+    async def _quote(self, strategy: Strategy, cap: int | None) -> FeeQuote:
         history = await self.eth.fee_history(
             HISTORY_BLOCKS, "latest", [_TIP_PERCENTILE.get(strategy, 50.0)]
         )

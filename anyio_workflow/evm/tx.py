@@ -38,6 +38,7 @@ from .nonce import NonceManager
 __all__ = ["FeeCapExceeded", "TransactionError", "TxReceipt", "TxRequest", "TxSender"]
 
 GAS_BUFFER = (6, 5)
+STUCK_CHECK = 0.25  # seconds between block-height checks while waiting
 FEE_BUMP = (9, 8)
 
 
@@ -214,34 +215,40 @@ class TxSender:
     ) -> TxReceipt:
         hashes = [first]
         fees = dict(quote.fields)
+        # Receipts are polled every poll_interval; the block height, which only tells
+        # whether the transaction is stuck, at most every STUCK_CHECK seconds.
         try:
             with anyio.fail_after(self.receipt_timeout):
                 sent_at = await self.eth.block_number()
+                checked = anyio.current_time()
                 while True:
                     for tx_hash in reversed(hashes):
                         receipt = await self.eth.get_transaction_receipt(tx_hash)
                         if receipt is not None:
                             return await self._settle(receipt, nonce, hashes)
-                    head = await self.eth.block_number()
-                    if (
-                        head - sent_at >= self.stuck_after_blocks
-                        and len(hashes) <= self.max_replacements
-                    ):
-                        bumped = self._bump(fees)
-                        if bumped is not None:
-                            fees = bumped
-                            signed = self._sign(request, nonce, gas, fees)
-                            self.journal.append(signed.hash)
-                            hashes.append(signed.hash)
-                            try:
-                                await self.eth.send_raw_transaction(signed.raw)
-                            except JsonRpcError as exc:
-                                # The original was mined meanwhile ("nonce too low"), or the
-                                # node refuses the bump: the receipts loop tells which.
-                                if "nonce too low" not in exc.message.lower():
-                                    hashes.pop()
-                            sent_at = head
                     await anyio.sleep(self.poll_interval)
+                    if anyio.current_time() - checked < STUCK_CHECK:
+                        continue
+                    checked = anyio.current_time()
+                    head = await self.eth.block_number()
+                    stuck = head - sent_at >= self.stuck_after_blocks
+                    if not stuck or len(hashes) > self.max_replacements:
+                        continue
+                    bumped = self._bump(fees)
+                    if bumped is None:
+                        continue
+                    fees = bumped
+                    signed = self._sign(request, nonce, gas, fees)
+                    self.journal.append(signed.hash)
+                    hashes.append(signed.hash)
+                    try:
+                        await self.eth.send_raw_transaction(signed.raw)
+                    except JsonRpcError as exc:
+                        # The original was mined meanwhile ("nonce too low"), or the node
+                        # refuses the bump: the receipts loop tells which.
+                        if "nonce too low" not in exc.message.lower():
+                            hashes.pop()
+                    sent_at = head
         except TimeoutError:
             raise TransactionError(
                 f"no receipt after {self.receipt_timeout} s for nonce {nonce}", hashes
