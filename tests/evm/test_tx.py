@@ -123,14 +123,18 @@ async def test_a_fee_cap_is_never_exceeded_by_replacements() -> None:
         assert len(sender.journal) == 1  # no replacement could stay under the cap
 
 
+async def expensive_market(anvil: Anvil, client: JsonRpcClient) -> tuple[EthRpc, LocalSigner]:
+    """A fresh node whose base fee is 50 gwei now and for the next block."""
+    NonceManager._shared.clear()
+    await client.request("anvil_setNextBlockBaseFeePerGas", [hex(50 * GWEI)])
+    await client.request("evm_mine", [])
+    await client.request("anvil_setNextBlockBaseFeePerGas", [hex(50 * GWEI)])
+    return EthRpc(client), LocalSigner("0x" + anvil.accounts[0].key.hex())
+
+
 async def test_eco_waits_for_the_base_fee_to_fall_then_sends() -> None:
     async with Anvil(extra_args=("--no-mining",)) as anvil, JsonRpcClient(anvil.url) as client:
-        NonceManager._shared.clear()
-        eth = EthRpc(client)
-        await client.request("anvil_setNextBlockBaseFeePerGas", [hex(50 * GWEI)])
-        await client.request("evm_mine", [])
-        await client.request("anvil_setNextBlockBaseFeePerGas", [hex(50 * GWEI)])
-        signer = LocalSigner("0x" + anvil.accounts[0].key.hex())
+        eth, signer = await expensive_market(anvil, client)
         sender = TxSender(
             eth, signer, anvil.chain_id, strategy="eco", eco_target=5 * GWEI, poll_interval=0.02
         )
@@ -156,12 +160,7 @@ async def test_eco_waits_for_the_base_fee_to_fall_then_sends() -> None:
 
 async def test_eco_past_its_wait_with_the_fee_over_the_cap_sends_nothing() -> None:
     async with Anvil(extra_args=("--no-mining",)) as anvil, JsonRpcClient(anvil.url) as client:
-        NonceManager._shared.clear()
-        eth = EthRpc(client)
-        await client.request("anvil_setNextBlockBaseFeePerGas", [hex(50 * GWEI)])
-        await client.request("evm_mine", [])
-        await client.request("anvil_setNextBlockBaseFeePerGas", [hex(50 * GWEI)])
-        signer = LocalSigner("0x" + anvil.accounts[0].key.hex())
+        eth, signer = await expensive_market(anvil, client)
         sender = TxSender(
             eth, signer, anvil.chain_id, strategy="eco", eco_target=5 * GWEI,
             eco_wait=0.2, fee_cap=10 * GWEI, poll_interval=0.02,
