@@ -14,13 +14,14 @@ import socket
 import subprocess
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import anyio
 import httpx
 from anyio.abc import Process
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
 
 __all__ = ["ANVIL_MNEMONIC", "Anvil", "AnvilNotFound", "find_anvil", "free_port"]
 
@@ -109,6 +110,8 @@ class Anvil:
     @property
     def accounts(self) -> list[LocalAccount]:
         """The prefunded accounts (well-known test keys: never use them for real value)."""
+        from eth_account import Account  # a second to import: only when asked for
+
         Account.enable_unaudited_hdwallet_features()
         return [
             Account.from_mnemonic(ANVIL_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}")

@@ -58,7 +58,7 @@ class Signer(Protocol):
 class LocalSigner:
     """A key held in this process. Its repr and str never show the key."""
 
-    __slots__ = ("_account",)
+    __slots__ = ("_account", "_address")
 
     def __init__(self, private_key: SecretStr | str) -> None:
         secret = (
@@ -68,6 +68,7 @@ class LocalSigner:
             self._account: LocalAccount = Account.from_key(secret)
         except Exception:  # eth-account's messages may quote the key: say nothing of it
             raise ValueError("private_key: not a valid secp256k1 private key") from None
+        self._address = to_checksum(self._account.address)  # keccak once, not per use
 
     @classmethod
     def from_keystore(cls, path: str | Path, password: SecretStr | str) -> LocalSigner:
@@ -97,7 +98,7 @@ class LocalSigner:
 
     @property
     def address(self) -> str:
-        return to_checksum(self._account.address)
+        return self._address
 
     def sign_transaction(self, tx: Mapping[str, Any]) -> SignedTx:
         signed = self._account.sign_transaction(dict(tx))
