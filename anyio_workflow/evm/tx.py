@@ -28,7 +28,7 @@ from typing import Any
 import anyio
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import AnyioWorkflowError, JsonRpcError
+from ..errors import AnyioWorkflowError, JsonRpcError, RpcError
 from ..rpc.eth import EthRpc
 from .accounts import Signer
 from .address import Address
@@ -213,46 +213,63 @@ class TxSender:
     async def _confirm(
         self, request: TxRequest, nonce: int, gas: int, quote: FeeQuote, first: str
     ) -> TxReceipt:
+        """Wait for one of ``hashes`` to be mined, replacing the transaction when stuck.
+
+        A transient RPC failure while waiting only means "poll again": raising it would
+        invite a retry that sends a second transaction. Any other failure, and the
+        timeout, raise :class:`TransactionError` with every hash sent.
+        """
         hashes = [first]
         fees = dict(quote.fields)
-        # Receipts are polled every poll_interval; the block height, which only tells
-        # whether the transaction is stuck, at most every STUCK_CHECK seconds.
+        sent_at: int | None = None
+        checked = anyio.current_time()
         try:
             with anyio.fail_after(self.receipt_timeout):
-                sent_at = await self.eth.block_number()
-                checked = anyio.current_time()
                 while True:
-                    for tx_hash in reversed(hashes):
-                        receipt = await self.eth.get_transaction_receipt(tx_hash)
-                        if receipt is not None:
-                            return await self._settle(receipt, nonce, hashes)
-                    await anyio.sleep(self.poll_interval)
-                    if anyio.current_time() - checked < STUCK_CHECK:
-                        continue
-                    checked = anyio.current_time()
-                    head = await self.eth.block_number()
-                    stuck = head - sent_at >= self.stuck_after_blocks
-                    if not stuck or len(hashes) > self.max_replacements:
-                        continue
-                    bumped = self._bump(fees)
-                    if bumped is None:
-                        continue
-                    fees = bumped
-                    signed = self._sign(request, nonce, gas, fees)
-                    self.journal.append(signed.hash)
-                    hashes.append(signed.hash)
                     try:
-                        await self.eth.send_raw_transaction(signed.raw)
-                    except JsonRpcError as exc:
-                        # The original was mined meanwhile ("nonce too low"), or the node
-                        # refuses the bump: the receipts loop tells which.
-                        if "nonce too low" not in exc.message.lower():
-                            hashes.pop()
-                    sent_at = head
+                        for tx_hash in reversed(hashes):
+                            receipt = await self.eth.get_transaction_receipt(tx_hash)
+                            if receipt is not None:
+                                return await self._settle(receipt, nonce, hashes)
+                        # The block height only tells whether the transaction is stuck:
+                        # it is read at most every STUCK_CHECK seconds.
+                        if sent_at is None:
+                            sent_at = await self.eth.block_number()
+                        elif anyio.current_time() - checked >= STUCK_CHECK:
+                            checked = anyio.current_time()
+                            head = await self.eth.block_number()
+                            if head - sent_at >= self.stuck_after_blocks:
+                                fees = await self._replace(request, nonce, gas, fees, hashes)
+                                sent_at = head
+                    except RpcError as exc:
+                        if not exc.transient:
+                            raise TransactionError(
+                                f"waiting for nonce {nonce}: {exc.short_message}", hashes
+                            ) from exc
+                    await anyio.sleep(self.poll_interval)
         except TimeoutError:
             raise TransactionError(
                 f"no receipt after {self.receipt_timeout} s for nonce {nonce}", hashes
             ) from None
+
+    async def _replace(
+        self, request: TxRequest, nonce: int, gas: int, fees: dict[str, int], hashes: list[str]
+    ) -> dict[str, int]:
+        """Send the same transaction on the same nonce with bumped fees; the new fees."""
+        bumped = self._bump(fees)
+        if bumped is None or len(hashes) > self.max_replacements:
+            return fees
+        signed = self._sign(request, nonce, gas, bumped)
+        self.journal.append(signed.hash)
+        hashes.append(signed.hash)
+        try:
+            await self.eth.send_raw_transaction(signed.raw)
+        except JsonRpcError as exc:
+            # The original was mined meanwhile ("nonce too low"), or the node refuses the
+            # bump: the receipts loop tells which.
+            if "nonce too low" not in exc.message.lower():
+                hashes.pop()
+        return bumped
 
     def _bump(self, fees: dict[str, int]) -> dict[str, int] | None:
         """Fees raised by 12.5 %, within the cap; ``None`` when the cap leaves no room."""

@@ -6,13 +6,13 @@ import anyio
 import pytest
 
 from anyio_workflow.contracts import artifact
-from anyio_workflow.devnet import Anvil
+from anyio_workflow.devnet import Anvil, EvmDevnet
 from anyio_workflow.errors import ExecutionReverted
 from anyio_workflow.evm import LocalSigner, NonceManager
 from anyio_workflow.evm.abi import function
 from anyio_workflow.evm.gas import CustomFees
 from anyio_workflow.evm.tx import FeeCapExceeded, TransactionError, TxRequest, TxSender
-from anyio_workflow.rpc import EthRpc, JsonRpcClient
+from anyio_workflow.rpc import EthRpc, FaultInjectingTransport, JsonRpcClient
 
 from ..nodes import Node, deploy
 
@@ -169,3 +169,22 @@ async def test_eco_past_its_wait_with_the_fee_over_the_cap_sends_nothing() -> No
             await sender.send(TxRequest(to=anvil.accounts[1].address, value=1))
         assert sender.journal == []
         assert await eth.get_transaction_count(signer.address) == 0
+
+
+async def test_transient_failures_while_waiting_never_send_twice() -> None:
+    devnet = EvmDevnet()
+    NonceManager._shared.clear()
+    signer = LocalSigner("0x" + devnet.accounts[0].key.hex())
+    # Requests 1-6 go through (estimate, call, fees, nonce, send, block); then the node
+    # fails for a while, as a flaky endpoint does; the client's own retries give up.
+    faults = FaultInjectingTransport(
+        devnet.transport(), schedule=[None] * 6 + ["http_503"] * 12, seed=1
+    )
+    async with JsonRpcClient(faults, retry=None, coalesce=False) as client:
+        sender = TxSender(EthRpc(client), signer, devnet.chain_id, poll_interval=0.01)
+        receipt = await sender.send(TxRequest(to=devnet.accounts[1].address, value=5))
+    assert receipt.status == 1
+    assert sender.journal == [receipt.hash]  # one transaction, whatever the faults
+    assert faults.injected["http_503"] == 12
+    async with devnet.client() as client:
+        assert await EthRpc(client).get_transaction_count(signer.address) == 1
