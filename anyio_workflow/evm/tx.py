@@ -197,18 +197,38 @@ class TxSender:
                 signed = self._sign(request, reservation.value, gas, quote.fields)
                 self.journal.append(signed.hash)
                 try:
-                    await self.eth.send_raw_transaction(signed.raw)
-                except JsonRpcError as exc:
+                    await self._broadcast(signed.raw)
+                except JsonRpcError as exc:  # the node answered: it does not have it
                     self.journal.remove(signed.hash)
                     if "nonce too" not in exc.message.lower():
                         raise
                     last_error = exc
+                except RpcError as exc:
+                    # No answer: the node may have it. The nonce stays spent and the
+                    # hash is reported, so that nothing sends this payment twice.
+                    reservation.broadcast()
+                    raise TransactionError(
+                        f"broadcast of {signed.hash} is uncertain: {exc.short_message}",
+                        [signed.hash],
+                    ) from exc
                 else:
                     reservation.broadcast()
                     return await self._confirm(request, reservation.value, gas, quote, signed.hash)
             await self.nonces.resync(self.eth)
         assert last_error is not None
         raise last_error
+
+    async def _broadcast(self, raw: bytes, attempts: int = 3) -> None:
+        """Send signed bytes, again on a transient failure: the same bytes are the same
+        transaction, so a node that got them the first time answers "already known"."""
+        for attempt in range(1, attempts + 1):
+            try:
+                await self.eth.send_raw_transaction(raw)
+                return
+            except RpcError as exc:
+                if not exc.transient or attempt == attempts:
+                    raise
+                await anyio.sleep(self.poll_interval * attempt)
 
     async def _confirm(
         self, request: TxRequest, nonce: int, gas: int, quote: FeeQuote, first: str

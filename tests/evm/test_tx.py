@@ -188,3 +188,35 @@ async def test_transient_failures_while_waiting_never_send_twice() -> None:
     assert faults.injected["http_503"] == 12
     async with devnet.client() as client:
         assert await EthRpc(client).get_transaction_count(signer.address) == 1
+
+
+async def test_a_lost_answer_to_a_broadcast_sends_the_same_bytes_again() -> None:
+    devnet = EvmDevnet()
+    NonceManager._shared.clear()
+    signer = LocalSigner("0x" + devnet.accounts[0].key.hex())
+    # Request 6 is the broadcast: the node gets it, the answer is lost on the way back.
+    faults = FaultInjectingTransport(devnet.transport(), schedule=[None] * 5 + ["drop_after"])
+    async with JsonRpcClient(faults, retry=None, coalesce=False) as client:
+        sender = TxSender(EthRpc(client), signer, devnet.chain_id, poll_interval=0.01)
+        receipt = await sender.send(TxRequest(to=devnet.accounts[1].address, value=5))
+    assert faults.injected["drop_after"] == 1
+    assert sender.journal == [receipt.hash]
+    async with devnet.client() as client:
+        assert await EthRpc(client).get_transaction_count(signer.address) == 1
+
+
+async def test_an_uncertain_broadcast_is_reported_and_its_nonce_kept() -> None:
+    devnet = EvmDevnet()
+    NonceManager._shared.clear()
+    signer = LocalSigner("0x" + devnet.accounts[0].key.hex())
+    faults = FaultInjectingTransport(devnet.transport(), schedule=[None] * 5 + ["drop"] * 3)
+    async with JsonRpcClient(faults, retry=None, coalesce=False) as client:
+        eth = EthRpc(client)
+        sender = TxSender(eth, signer, devnet.chain_id, poll_interval=0.01)
+        with pytest.raises(TransactionError, match="is uncertain") as info:
+            await sender.send(TxRequest(to=devnet.accounts[1].address, value=5))
+        assert info.value.hashes == sender.journal
+        assert not info.value.transient  # a retry must not send it again
+        nonce = NonceManager.for_account(devnet.chain_id, signer.address)
+        async with nonce.reserve(eth) as next_one:
+            assert next_one.value == 1  # nonce 0 may be out there: it is not reused
