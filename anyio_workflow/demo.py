@@ -17,13 +17,13 @@ import json
 import random
 from typing import Any
 
-import anyio
-from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 
 from .agents.base import BaseAgent, Role
 from .devnet.evm import EvmDevnet
-from .errors import TransientError, Veto
+from .errors import Veto
+from .evm.accounts import LocalSigner, Signer
+from .evm.tx import TxRequest
 from .rpc.faults import FaultInjectingTransport
 from .rpc.transport import Transport
 from .workflow.config import AsyncWorkflowConfig, RetryPolicy
@@ -60,51 +60,26 @@ class TreasuryCheck(BaseAgent):
 
 
 class NativePayout(BaseAgent):
-    """Pays one vendor in the chain's native coin and waits for the receipt.
+    """Pays one vendor in the chain's native coin through the transaction pipeline.
 
-    The nonce is taken when the agent runs (never before it holds a worker slot), and a
-    transaction once broadcast is never sent again: a retry only waits for its receipt.
+    ``TxSender`` takes the nonce from the account's shared ``NonceManager`` when the agent
+    runs, simulates, signs, sends and waits for the receipt; a failure after the
+    broadcast is not retried (``TransactionError`` is permanent), so no vendor is paid twice.
     """
 
     role = Role.EXECUTOR
 
-    def __init__(self, index: int, signer: LocalAccount) -> None:
+    def __init__(self, index: int, signer: Signer) -> None:
         super().__init__(f"payout-{index:03d}")
         self.index = index
         self.signer = signer
-        self.sent: str | None = None
 
     async def execute(self, task: Task, ctx: RunContext) -> Any:
         payout = task.params["payouts"][self.index]
         chain_id = payout["chain_id"]
-        eth = ctx.eth(chain_id)
-        if self.sent is None:
-            nonce = await _next_nonce(ctx, chain_id, self.signer.address)
-            tx = {
-                "to": payout["to"], "value": payout["amount"], "gas": 21_000, "nonce": nonce,
-                "chainId": chain_id, "maxFeePerGas": 100 * GWEI, "maxPriorityFeePerGas": GWEI,
-                "type": 2,
-            }  # fmt: skip
-            raw = self.signer.sign_transaction(tx).raw_transaction
-            self.sent = "0x" + self.signer.sign_transaction(tx).hash.hex()
-            await eth.send_raw_transaction(raw)
-        receipt = await eth.wait_for_receipt(self.sent, poll_interval=LATENCY, max_wait=30)
-        if receipt["status"] != 1:
-            raise TransientError(f"{self.name}: transaction {self.sent} failed")
-        return {"chain": CHAINS[chain_id], "hash": self.sent, "gas_used": receipt["gasUsed"]}
-
-
-async def _next_nonce(ctx: RunContext, chain_id: int, address: str) -> int:
-    """The next nonce of ``address`` on ``chain_id`` within this run (the EVM issue's
-    NonceManager will do this across runs and workflows)."""
-    lock = ctx.state.setdefault("nonce_lock", anyio.Lock())
-    async with lock:
-        key = f"nonce:{chain_id}:{address}"
-        if key not in ctx.state:
-            ctx.state[key] = await ctx.eth(chain_id).get_transaction_count(address, "pending")
-        nonce: int = ctx.state[key]
-        ctx.state[key] = nonce + 1
-        return nonce
+        sender = ctx.sender(self.signer, chain_id, poll_interval=LATENCY)
+        receipt = await sender.send(TxRequest(to=payout["to"], value=payout["amount"]))
+        return {"chain": CHAINS[chain_id], "hash": receipt.hash, "gas_used": receipt.gas_used}
 
 
 class DigestAuditor(BaseAgent):
@@ -133,7 +108,7 @@ def build_demo(agents: int, *, seed: int = 7) -> tuple[AsyncWorkflow, Task]:
     devnets = {
         chain_id: EvmDevnet(chain_id=chain_id, name=name) for chain_id, name in CHAINS.items()
     }
-    treasury = devnets[1].accounts[0]
+    treasury = LocalSigner("0x" + devnets[1].accounts[0].key.hex())  # a public test key
 
     def remote(devnet: EvmDevnet, chain_seed: int) -> Any:
         def transport() -> Transport:

@@ -20,6 +20,9 @@ handed out again, even when the node's count does not show it yet (it may be wai
 the pool behind a gap): two different transactions on one nonce would let the node keep
 either, and a payout could vanish. Replacing a stuck transaction on its own nonce is the
 transaction lifecycle's job, done on purpose with the same payload.
+
+A manager belongs to one event loop at a time. Used from a new one (a new ``anyio.run``),
+it starts again from the node's count, since no reservation outlives its event loop.
 """
 
 from __future__ import annotations
@@ -67,6 +70,10 @@ class NonceManager:
     def __init__(self, chain_id: int, address: str) -> None:
         self.chain_id = chain_id
         self.address = to_checksum(address)
+        self._loop: object = None
+        self._reset()
+
+    def _reset(self) -> None:
         self._lock = anyio.Lock()
         self._next: int | None = None
         self._free: list[int] = []  # a heap: the lowest free nonce first
@@ -74,6 +81,12 @@ class NonceManager:
         self._broadcast: set[int] = set()  # spent here, maybe not yet counted by the node
         self._floor = 0  # the node's count at the last resync: nothing below is reusable
         self.resyncs = 0
+
+    def _bind(self) -> None:
+        loop = anyio.lowlevel.current_token().native_token
+        if loop is not self._loop:
+            self._reset()
+            self._loop = loop
 
     @classmethod
     def for_account(cls, chain_id: int, address: str) -> NonceManager:
@@ -100,6 +113,7 @@ class NonceManager:
             self._settle(reservation)
 
     async def _take(self, node: NonceSource) -> int:
+        self._bind()
         async with self._lock:
             if self._next is None:
                 self._next = await node.get_transaction_count(self.address, "pending")
@@ -121,6 +135,7 @@ class NonceManager:
 
     async def resync(self, node: NonceSource) -> int:
         """Ask the node again (after "nonce too low" or "too high"); returns its count."""
+        self._bind()
         async with self._lock:
             counted = await node.get_transaction_count(self.address, "pending")
             self._broadcast = {n for n in self._broadcast if n >= counted}

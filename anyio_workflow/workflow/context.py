@@ -6,6 +6,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..errors import StepBudgetExceeded
+from ..evm.accounts import Signer
+from ..evm.tx import TxSender
 from ..rpc.client import JsonRpcClient
 from ..rpc.eth import EthRpc
 from .config import AsyncWorkflowConfig
@@ -107,6 +109,16 @@ class RunContext:
     def eth(self, chain_id: int | None = None) -> EthRpc:
         """Typed EVM methods over :meth:`rpc`."""
         return EthRpc(self.rpc(chain_id))
+
+    def sender(self, signer: Signer, chain_id: int | None = None, **options: Any) -> TxSender:
+        """A :class:`TxSender` for ``signer`` on ``chain_id`` (the task's chain by default),
+        with the workflow's ``gas_strategy``; ``custom_fees`` comes from the service of that
+        name when the strategy is ``custom``. ``options`` go to ``TxSender``."""
+        chain = self.chain_id if chain_id is None else chain_id
+        options.setdefault("strategy", self.config.gas_strategy)
+        if options["strategy"] == "custom":
+            options.setdefault("custom_fees", self.services.get("custom_fees"))
+        return TxSender(self.eth(chain), signer, chain, **options)
 
     def service(self, name: str) -> Any:
         """The service registered under ``name``, with a clear error if there is none."""
