@@ -271,10 +271,15 @@ class JsonRpcError(RpcError):
         method: str | None = None,
         endpoint: str | None = None,
     ) -> None:
+        message = self._explain(message, data)
         super().__init__(message, method=method, endpoint=endpoint)
         self.code = code
         self.message = message
         self.data = data
+
+    def _explain(self, message: str, data: object) -> str:
+        """The message to show; subclasses that can decode ``data`` add to it."""
+        return message
 
 
 class ParseError(JsonRpcError):
@@ -334,15 +339,11 @@ class ExecutionReverted(JsonRpcError):
     or ``None`` for a custom error (then ``selector`` names its first four bytes).
     """
 
-    def __init__(
-        self,
-        code: int,
-        message: str,
-        data: object = None,
-        *,
-        method: str | None = None,
-        endpoint: str | None = None,
-    ) -> None:
+    reason: str | None
+    selector: str | None
+    panic_code: int | None
+
+    def _explain(self, message: str, data: object) -> str:
         from .evm.revert import decode_revert
 
         decoded = decode_revert(data)
@@ -350,10 +351,10 @@ class ExecutionReverted(JsonRpcError):
         self.selector = decoded.selector
         self.panic_code = decoded.panic_code
         if decoded.reason is not None and decoded.reason not in message:
-            message = f"{message}: {decoded.reason}"
-        elif decoded.reason is None and decoded.selector is not None:
-            message = f"{message}: custom error {decoded.selector}"
-        super().__init__(code, message, data, method=method, endpoint=endpoint)
+            return f"{message}: {decoded.reason}"
+        if decoded.reason is None and decoded.selector is not None:
+            return f"{message}: custom error {decoded.selector}"
+        return message
 
 
 class SimulationFailed(JsonRpcError):

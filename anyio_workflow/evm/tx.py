@@ -110,13 +110,15 @@ class TxSender:
         receipt_timeout: float = 300.0,
         eco_target: int | None = None,
         eco_wait: float = 600.0,
+        oracle: FeeOracle | None = None,
     ) -> None:
         self.eth = eth
         self.signer = signer
         self.chain_id = chain_id
         self.strategy: Strategy = strategy
         self.fee_cap = fee_cap
-        self.oracle = FeeOracle(eth, chain_id, custom=custom_fees)
+        # Senders of one chain can share an oracle, and so its cached quote.
+        self.oracle = oracle or FeeOracle(eth, chain_id, custom=custom_fees)
         self.confirmations = confirmations
         self.poll_interval = poll_interval
         self.stuck_after_blocks = stuck_after_blocks

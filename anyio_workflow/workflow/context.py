@@ -7,6 +7,7 @@ from typing import Any
 
 from ..errors import StepBudgetExceeded
 from ..evm.accounts import Signer
+from ..evm.gas import FeeOracle
 from ..evm.tx import TxSender
 from ..rpc.client import JsonRpcClient
 from ..rpc.eth import EthRpc
@@ -30,6 +31,7 @@ class RunContext:
     __slots__ = (
         "_clients",
         "_clock",
+        "_oracles",
         "_outcomes",
         "config",
         "exhausted",
@@ -57,6 +59,7 @@ class RunContext:
         self.config = config
         self.services = services
         self._clients = clients
+        self._oracles: dict[int, FeeOracle] = {}
         self.state: dict[str, Any] = {}
         self.steps = 0
         self.exhausted = False
@@ -112,13 +115,20 @@ class RunContext:
 
     def sender(self, signer: Signer, chain_id: int | None = None, **options: Any) -> TxSender:
         """A :class:`TxSender` for ``signer`` on ``chain_id`` (the task's chain by default),
-        with the workflow's ``gas_strategy``; ``custom_fees`` comes from the service of that
-        name when the strategy is ``custom``. ``options`` go to ``TxSender``."""
+        with the workflow's ``gas_strategy``. The senders of one chain share one fee oracle
+        per run (with the ``custom_fees`` service, used by the ``custom`` strategy), so that
+        concurrent agents ask the node for fees once. ``options`` go to ``TxSender``."""
         chain = self.chain_id if chain_id is None else chain_id
+        eth = self.eth(chain)
         options.setdefault("strategy", self.config.gas_strategy)
-        if options["strategy"] == "custom":
-            options.setdefault("custom_fees", self.services.get("custom_fees"))
-        return TxSender(self.eth(chain), signer, chain, **options)
+        if "oracle" not in options and "custom_fees" not in options:
+            # One oracle per chain and run: the agents share its cached fee quote.
+            oracle = self._oracles.get(chain)
+            if oracle is None:
+                custom = self.services.get("custom_fees")
+                oracle = self._oracles[chain] = FeeOracle(eth, chain, custom=custom)
+            options["oracle"] = oracle
+        return TxSender(eth, signer, chain, **options)
 
     def service(self, name: str) -> Any:
         """The service registered under ``name``, with a clear error if there is none."""
