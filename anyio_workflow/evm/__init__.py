@@ -1,4 +1,4 @@
-"""EVM: addresses, accounts and signing, nonces, fee quotes, revert decoding (more to come)."""
+"""EVM: addresses, accounts and signing, nonces, fees, scheduling, and the transaction lifecycle."""
 
 from .accounts import LocalSigner, SignedTx, Signer
 from .address import Address, InvalidAddress, to_checksum
@@ -6,7 +6,8 @@ from .chainlink import ChainlinkGasFeed, GasPrice, RoundData
 from .gas import CustomFees, FeeOracle, FeeQuote
 from .nonce import NonceManager, NonceSource, Reservation
 from .revert import DecodedRevert, decode_revert
-from .tx import TransactionError, TxReceipt, TxRequest, TxSender
+from .schedule import SendQueue
+from .tx import FeeCapExceeded, TransactionError, TxReceipt, TxRequest, TxSender
 
 __all__ = [
     "Address",
@@ -17,11 +18,13 @@ __all__ = [
     "FeeOracle",
     "FeeQuote",
     "DecodedRevert",
+    "FeeCapExceeded",
     "InvalidAddress",
     "LocalSigner",
     "NonceManager",
     "NonceSource",
     "Reservation",
+    "SendQueue",
     "SignedTx",
     "Signer",
     "TransactionError",

@@ -4,7 +4,10 @@
 so that a remote signer (a KMS, a hardware wallet) can stand in later. ``LocalSigner``
 holds an eth-account key. eth-keys signs with coincurve when it is installed, which this
 package depends on: 0.95 ms per transaction against 9.5 ms in pure Python on this
-machine (`benchmarks/tx_throughput.py` will keep measuring it).
+machine. The two transaction shapes the pipeline sends (EIP-1559 and EIP-155 legacy) are
+encoded and signed here directly with coincurve (:mod:`.encoding`), byte for byte what
+eth-account makes, in about a tenth of the time (`benchmarks/tx_throughput.py` measures
+all three).
 """
 
 from __future__ import annotations
@@ -14,12 +17,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+import coincurve
 from eth_account import Account
 from eth_account.messages import encode_defunct, encode_typed_data
 from eth_account.signers.local import LocalAccount
 from pydantic import SecretStr
 
 from .address import to_checksum
+from .encoding import fast_sign
 
 __all__ = ["LocalSigner", "SignedTx", "Signer"]
 
@@ -58,7 +63,7 @@ class Signer(Protocol):
 class LocalSigner:
     """A key held in this process. Its repr and str never show the key."""
 
-    __slots__ = ("_account", "_address")
+    __slots__ = ("_account", "_address", "_key")
 
     def __init__(self, private_key: SecretStr | str) -> None:
         secret = (
@@ -69,6 +74,7 @@ class LocalSigner:
         except Exception:  # eth-account's messages may quote the key: say nothing of it
             raise ValueError("private_key: not a valid secp256k1 private key") from None
         self._address = to_checksum(self._account.address)  # keccak once, not per use
+        self._key = coincurve.PrivateKey(bytes(self._account.key))
 
     @classmethod
     def from_keystore(cls, path: str | Path, password: SecretStr | str) -> LocalSigner:
@@ -101,6 +107,9 @@ class LocalSigner:
         return self._address
 
     def sign_transaction(self, tx: Mapping[str, Any]) -> SignedTx:
+        fast = fast_sign(self._key, tx)  # type 2 and legacy: the same bytes, ~10x sooner
+        if fast is not None:
+            return SignedTx(fast[0], "0x" + fast[1].hex())
         signed = self._account.sign_transaction(dict(tx))
         return SignedTx(bytes(signed.raw_transaction), "0x" + bytes(signed.hash).hex())
 

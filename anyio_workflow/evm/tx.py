@@ -1,11 +1,18 @@
 """The lifecycle of one transaction: :class:`TxSender`.
 
 ``TxRequest`` -> fill in the chain id, gas (the estimate plus 20 %) and fees -> simulate
-with ``eth_call`` (a revert raises ``ExecutionReverted`` with the decoded reason, and
-nothing is sent unless ``force=True``) -> take a nonce -> sign -> broadcast -> wait for
-the receipt and ``confirmations`` blocks -> if it is stuck (no receipt after
-``stuck_after_blocks`` blocks), replace it on the same nonce with both fees raised by
+(a revert raises ``ExecutionReverted`` with the decoded reason, and nothing is sent unless
+``force=True``; ``eth_estimateGas`` executes the transaction, so it is the simulation, and
+a request that names its own gas is simulated with ``eth_call``) -> take a nonce -> sign
+-> broadcast -> wait for the receipt and ``confirmations`` blocks -> if it is stuck (no
+receipt after ``stuck_after_blocks`` blocks, or after ``stuck_after_seconds``, by default four times
+as long as those blocks take: a chain that mines only on demand, like anvil in automine
+mode, has no blocks to count), replace it on the same nonce with both fees raised by
 12.5 % (nodes want at least 10 %), never above the cap -> ``TxReceipt``.
+
+Senders given a shared :class:`SendQueue` hold one of its slots from the nonce to the
+receipt, and wait for one by urgency (``fast`` first, ``eco`` last; see
+:mod:`.schedule`).
 
 With ``strategy="eco"`` the sender first waits (a cancellable poll, at most ``eco_wait``
 seconds) for the next base fee to fall to its target; past the wait it sends anyway if
@@ -28,12 +35,14 @@ from typing import Any
 import anyio
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..chains import chain
 from ..errors import AnyioWorkflowError, JsonRpcError, RpcError
 from ..rpc.eth import EthRpc
 from .accounts import Signer
 from .address import Address
 from .gas import CustomFees, FeeOracle, FeeQuote, Strategy
 from .nonce import NonceManager
+from .schedule import SendQueue
 
 __all__ = ["FeeCapExceeded", "TransactionError", "TxReceipt", "TxRequest", "TxSender"]
 
@@ -106,11 +115,13 @@ class TxSender:
         confirmations: int = 1,
         poll_interval: float = 0.2,
         stuck_after_blocks: int = 3,
+        stuck_after_seconds: float | None = None,
         max_replacements: int = 5,
         receipt_timeout: float = 300.0,
         eco_target: int | None = None,
         eco_wait: float = 600.0,
         oracle: FeeOracle | None = None,
+        queue: SendQueue | None = None,
     ) -> None:
         self.eth = eth
         self.signer = signer
@@ -122,11 +133,16 @@ class TxSender:
         self.confirmations = confirmations
         self.poll_interval = poll_interval
         self.stuck_after_blocks = stuck_after_blocks
+        if stuck_after_seconds is None:  # a backstop for chains that mine on demand
+            stuck_after_seconds = 4 * stuck_after_blocks * chain(chain_id).block_time
+        self.stuck_after_seconds = stuck_after_seconds
         self.max_replacements = max_replacements
         self.receipt_timeout = receipt_timeout
         self.eco_target = eco_target
         self.eco_wait = eco_wait
         self.nonces = NonceManager.for_account(chain_id, signer.address)
+        self.queue = queue
+        """Shared by the senders of a chain: admits transactions by urgency."""
         self.journal: list[str] = []
         """Every hash this sender signed and sent, in order."""
 
@@ -141,9 +157,14 @@ class TxSender:
     async def prepare(self, request: TxRequest, *, simulate: bool = True) -> tuple[int, FeeQuote]:
         """Gas and fees for ``request``; simulates it first unless told not to."""
         call = self._call(request)
-        gas = request.gas or await self.eth.estimate_gas(call) * GAS_BUFFER[0] // GAS_BUFFER[1]
-        if simulate:
-            await self.eth.call({**call, "gas": hex(gas)})  # raises ExecutionReverted
+        if request.gas is None:
+            # The estimate runs the transaction, so it is the simulation: a revert raises
+            # ExecutionReverted with the node's revert data, on anvil and the devnet alike.
+            gas = await self.eth.estimate_gas(call) * GAS_BUFFER[0] // GAS_BUFFER[1]
+        else:
+            gas = request.gas
+            if simulate:
+                await self.eth.call({**call, "gas": hex(gas)})  # raises ExecutionReverted
         quote = await self.oracle.quote(self.strategy, cap=self.fee_cap)
         return gas, quote
 
@@ -193,6 +214,13 @@ class TxSender:
                 f"over the fee cap of {self.fee_cap} wei",
                 details="Nothing was sent. Raise the cap, or wait and try again.",
             )
+        if self.queue is None:
+            return await self._send(request, gas, quote)
+        deadline = anyio.current_time() + self.receipt_timeout
+        async with self.queue.slot(self.strategy, deadline):
+            return await self._send(request, gas, quote)
+
+    async def _send(self, request: TxRequest, gas: int, quote: FeeQuote) -> TxReceipt:
         last_error: JsonRpcError | None = None
         for _ in range(3):
             async with self.nonces.reserve(self.eth) as reservation:
@@ -244,7 +272,7 @@ class TxSender:
         hashes = [first]
         fees = dict(quote.fields)
         sent_at: int | None = None
-        checked = anyio.current_time()
+        checked = since = anyio.current_time()
         try:
             with anyio.fail_after(self.receipt_timeout):
                 while True:
@@ -255,14 +283,19 @@ class TxSender:
                                 return await self._settle(receipt, nonce, hashes)
                         # The block height only tells whether the transaction is stuck:
                         # it is read at most every STUCK_CHECK seconds.
+                        now = anyio.current_time()
                         if sent_at is None:
                             sent_at = await self.eth.block_number()
-                        elif anyio.current_time() - checked >= STUCK_CHECK:
-                            checked = anyio.current_time()
+                            since = now
+                        elif now - checked >= STUCK_CHECK:
+                            checked = now
                             head = await self.eth.block_number()
-                            if head - sent_at >= self.stuck_after_blocks:
+                            if (
+                                head - sent_at >= self.stuck_after_blocks
+                                or now - since >= self.stuck_after_seconds
+                            ):
                                 fees = await self._replace(request, nonce, gas, fees, hashes)
-                                sent_at = head
+                                sent_at, since = head, now
                     except RpcError as exc:
                         if not exc.transient:
                             raise TransactionError(

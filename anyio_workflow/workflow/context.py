@@ -8,6 +8,7 @@ from typing import Any
 from ..errors import StepBudgetExceeded
 from ..evm.accounts import Signer
 from ..evm.gas import FeeOracle
+from ..evm.schedule import SendQueue
 from ..evm.tx import TxSender
 from ..rpc.client import JsonRpcClient
 from ..rpc.eth import EthRpc
@@ -33,6 +34,7 @@ class RunContext:
         "_clock",
         "_oracles",
         "_outcomes",
+        "_queues",
         "config",
         "exhausted",
         "run_id",
@@ -60,6 +62,7 @@ class RunContext:
         self.services = services
         self._clients = clients
         self._oracles: dict[int, FeeOracle] = {}
+        self._queues: dict[int, SendQueue] = {}
         self.state: dict[str, Any] = {}
         self.steps = 0
         self.exhausted = False
@@ -117,7 +120,9 @@ class RunContext:
         """A :class:`TxSender` for ``signer`` on ``chain_id`` (the task's chain by default),
         with the workflow's ``gas_strategy``. The senders of one chain share one fee oracle
         per run (with the ``custom_fees`` service, used by the ``custom`` strategy), so that
-        concurrent agents ask the node for fees once. ``options`` go to ``TxSender``."""
+        concurrent agents ask the node for fees once, and one :class:`SendQueue`, which
+        admits their transactions by urgency (``fast`` before ``eco``). ``options`` go to
+        ``TxSender``."""
         chain = self.chain_id if chain_id is None else chain_id
         eth = self.eth(chain)
         options.setdefault("strategy", self.config.gas_strategy)
@@ -128,6 +133,11 @@ class RunContext:
                 custom = self.services.get("custom_fees")
                 oracle = self._oracles[chain] = FeeOracle(eth, chain, custom=custom)
             options["oracle"] = oracle
+        if "queue" not in options:  # one per chain and run: fast goes before eco
+            queue = self._queues.get(chain)
+            if queue is None:
+                queue = self._queues[chain] = SendQueue()
+            options["queue"] = queue
         return TxSender(eth, signer, chain, **options)
 
     def service(self, name: str) -> Any:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import pickle
 
+import coincurve
 import pytest
 from eth_account import Account
 from eth_account.messages import encode_defunct, encode_typed_data
@@ -12,6 +13,7 @@ from pydantic import BaseModel, SecretStr, ValidationError
 
 from anyio_workflow.devnet import ANVIL_MNEMONIC
 from anyio_workflow.evm import Address, InvalidAddress, LocalSigner, Signer, to_checksum
+from anyio_workflow.evm.encoding import fast_sign, rlp_encode
 
 KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"  # anvil's first
 ADDRESS = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
@@ -110,3 +112,66 @@ def test_signatures_recover_to_the_signer() -> None:
     assert Account.recover_transaction(signed.raw) == ADDRESS
     assert signed.hash.startswith("0x")
     assert len(signed.hash) == 66
+
+
+uint = st.integers(min_value=0, max_value=2**256 - 1)
+small = st.integers(min_value=0, max_value=2**64 - 1)
+addresses = st.one_of(
+    st.none(), st.binary(min_size=20, max_size=20).map(lambda b: to_checksum("0x" + b.hex()))
+)
+payloads = st.binary(max_size=200).map(lambda b: "0x" + b.hex())
+
+
+@given(
+    key=st.binary(min_size=32, max_size=32).filter(lambda k: 0 < int.from_bytes(k, "big") < 2**255),
+    chain_id=st.integers(min_value=1, max_value=2**32),
+    nonce=small,
+    gas=small,
+    to=addresses,
+    value=uint,
+    data=payloads,
+    fees=st.one_of(
+        st.tuples(uint, uint).map(
+            lambda f: {"maxFeePerGas": f[0], "maxPriorityFeePerGas": f[1], "type": 2}
+        ),
+        uint.map(lambda p: {"gasPrice": p}),
+    ),
+)
+def test_fast_signing_matches_eth_account_byte_for_byte(
+    key: bytes, chain_id: int, nonce: int, gas: int, to: str | None, value: int,
+    data: str, fees: dict[str, int],
+) -> None:  # fmt: skip
+    tx = {"chainId": chain_id, "nonce": nonce, "gas": gas, "value": value, **fees}
+    if data != "0x":
+        tx["data"] = data
+    if to is not None:
+        tx["to"] = to
+    ours = LocalSigner("0x" + key.hex()).sign_transaction(tx)
+    theirs = Account.from_key(key).sign_transaction(dict(tx))
+    assert ours.raw == bytes(theirs.raw_transaction)
+    assert ours.hash == "0x" + bytes(theirs.hash).hex()
+
+
+def test_other_shapes_go_through_eth_account() -> None:
+    signer = LocalSigner("0x" + "11" * 32)
+    tx = {
+        "chainId": 1, "nonce": 0, "gas": 30000, "value": 1, "data": "0x", "type": 1,
+        "gasPrice": 10, "to": to_checksum("0x" + "22" * 20),
+        "accessList": [{"address": to_checksum("0x" + "33" * 20), "storageKeys": []}],
+    }  # fmt: skip
+    assert fast_sign(coincurve.PrivateKey(b"\x11" * 32), tx) is None
+    signed = signer.sign_transaction(tx)
+    assert signed.raw == bytes(Account.from_key(b"\x11" * 32).sign_transaction(tx).raw_transaction)
+    assert signed.raw[0] == 1
+
+
+@given(st.recursive(st.binary(max_size=80) | st.integers(0, 2**256), st.lists, max_leaves=12))
+def test_rlp_round_trips_through_the_reference_decoder(item: object) -> None:
+    import rlp
+
+    def canonical(x: object) -> object:
+        if isinstance(x, int):
+            return x.to_bytes((x.bit_length() + 7) // 8, "big")
+        return [canonical(y) for y in x] if isinstance(x, list) else x
+
+    assert rlp.decode(rlp_encode(item)) == canonical(item)  # type: ignore[arg-type]

@@ -96,6 +96,33 @@ async def test_a_stuck_transaction_is_replaced_and_the_replacement_reported() ->
         assert await eth.get_transaction_receipt(receipt.replaced[0]) is None
 
 
+async def test_without_blocks_a_transaction_is_stuck_after_seconds() -> None:
+    # A chain that mines on demand has no blocks to count: the time limit decides.
+    async with Anvil(extra_args=("--no-mining",)) as anvil, JsonRpcClient(anvil.url) as client:
+        NonceManager._shared.clear()
+        eth = EthRpc(client)
+        signer = LocalSigner("0x" + anvil.accounts[0].key.hex())
+        sender = TxSender(
+            eth, signer, anvil.chain_id, strategy="custom", poll_interval=0.02,
+            custom_fees=CustomFees(2 * GWEI, 1 * GWEI), stuck_after_seconds=0.3,
+        )  # fmt: skip
+
+        async def mine_after_the_replacement() -> None:
+            while len(sender.journal) < 2:  # noqa: ASYNC110
+                await anyio.sleep(0.01)
+            await client.request("evm_mine", [])
+
+        started = anyio.current_time()
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(mine_after_the_replacement)
+            with anyio.fail_after(10):
+                receipt = await sender.send(TxRequest(to=anvil.accounts[1].address, value=1))
+        assert anyio.current_time() - started >= 0.3
+        assert receipt.replaced == (sender.journal[0],)
+        assert receipt.hash == sender.journal[1]
+        assert await eth.block_number() == 1  # no block was mined before the replacement
+
+
 async def test_a_fee_cap_is_never_exceeded_by_replacements() -> None:
     async with Anvil(extra_args=("--no-mining",)) as anvil, JsonRpcClient(anvil.url) as client:
         NonceManager._shared.clear()
@@ -175,10 +202,10 @@ async def test_transient_failures_while_waiting_never_send_twice() -> None:
     devnet = EvmDevnet()
     NonceManager._shared.clear()
     signer = LocalSigner("0x" + devnet.accounts[0].key.hex())
-    # Requests 1-6 go through (estimate, call, fees, nonce, send, block); then the node
+    # Requests 1-5 go through (estimate, fees, nonce, send, block); then the node
     # fails for a while, as a flaky endpoint does; the client's own retries give up.
     faults = FaultInjectingTransport(
-        devnet.transport(), schedule=[None] * 6 + ["http_503"] * 12, seed=1
+        devnet.transport(), schedule=[None] * 5 + ["http_503"] * 12, seed=1
     )
     async with JsonRpcClient(faults, retry=None, coalesce=False) as client:
         sender = TxSender(EthRpc(client), signer, devnet.chain_id, poll_interval=0.01)
@@ -194,8 +221,8 @@ async def test_a_lost_answer_to_a_broadcast_sends_the_same_bytes_again() -> None
     devnet = EvmDevnet()
     NonceManager._shared.clear()
     signer = LocalSigner("0x" + devnet.accounts[0].key.hex())
-    # Request 6 is the broadcast: the node gets it, the answer is lost on the way back.
-    faults = FaultInjectingTransport(devnet.transport(), schedule=[None] * 5 + ["drop_after"])
+    # Request 5 is the broadcast: the node gets it, the answer is lost on the way back.
+    faults = FaultInjectingTransport(devnet.transport(), schedule=[None] * 4 + ["drop_after"])
     async with JsonRpcClient(faults, retry=None, coalesce=False) as client:
         sender = TxSender(EthRpc(client), signer, devnet.chain_id, poll_interval=0.01)
         receipt = await sender.send(TxRequest(to=devnet.accounts[1].address, value=5))
@@ -209,7 +236,7 @@ async def test_an_uncertain_broadcast_is_reported_and_its_nonce_kept() -> None:
     devnet = EvmDevnet()
     NonceManager._shared.clear()
     signer = LocalSigner("0x" + devnet.accounts[0].key.hex())
-    faults = FaultInjectingTransport(devnet.transport(), schedule=[None] * 5 + ["drop"] * 3)
+    faults = FaultInjectingTransport(devnet.transport(), schedule=[None] * 4 + ["drop"] * 3)
     async with JsonRpcClient(faults, retry=None, coalesce=False) as client:
         eth = EthRpc(client)
         sender = TxSender(eth, signer, devnet.chain_id, poll_interval=0.01)
