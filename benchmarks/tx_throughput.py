@@ -4,7 +4,8 @@ One anvil in automine mode, one run: N ETH transfers sent one after another by w
 (build, sign, send_raw_transaction, wait_for_transaction_receipt, in .venv-bench with
 coincurve, as its users write it), then N through our TxSender, 32 in flight from one
 account (estimate, which is the simulation, fee quote, shared NonceManager, sign, send,
-confirm), each on a fresh anvil. Also the local signing rate: eth-account with coincurve,
+confirm), through a client that gathers calls for 2 ms into one JSON-RPC batch
+(``batch_wait``), each on a fresh anvil. Also the local signing rate: eth-account with coincurve,
 with eth-keys' pure-Python backend, and our own encoder (anyio_workflow.evm.encoding).
 
     python benchmarks/tx_throughput.py            # 500 transfers each
@@ -34,6 +35,7 @@ from anyio_workflow.evm import LocalSigner, NonceManager, TxRequest, TxSender
 from anyio_workflow.rpc import EthRpc, JsonRpcClient
 
 IN_FLIGHT = 32
+BATCH_WAIT = 0.002  # seconds the client gathers calls into one JSON-RPC batch
 SIGNING = """
 import time
 from eth_account import Account
@@ -69,13 +71,13 @@ def signing_rate(native: bool, n: int) -> float:
 
 
 async def ours(url: str, n: int, key: str, to: str) -> dict[str, Any]:
-    async with JsonRpcClient(url) as client:
+    async with JsonRpcClient(url, batch_wait=BATCH_WAIT) as client:
         eth = EthRpc(client)
         signer = LocalSigner(key)
         chain_id = await eth.chain_id()
         NonceManager._shared.pop((chain_id, signer.address), None)
         start = await eth.get_transaction_count(signer.address)
-        sender = TxSender(eth, signer, chain_id, poll_interval=0.02, stuck_after_seconds=2)
+        sender = TxSender(eth, signer, chain_id, poll_interval=0.02)
         limiter = anyio.CapacityLimiter(IN_FLIGHT)
         nonces: list[int] = []
 
@@ -106,7 +108,7 @@ def main() -> None:
     n = 100 if args.quick else 500
     accounts = Anvil().accounts
     to = accounts[9].address
-    figures: dict[str, Any] = {"transfers": n, "in_flight": IN_FLIGHT}
+    figures: dict[str, Any] = {"transfers": n, "in_flight": IN_FLIGHT, "batch_wait": BATCH_WAIT}
     # Each side gets a fresh anvil (unless --rpc names one): anvil slows down as its chain
     # grows (300-transfer runs in a row here: 453, 357, 306, 287, 252 tx/s), so whoever
     # went second would pay for the first one's blocks.
