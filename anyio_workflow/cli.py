@@ -205,6 +205,96 @@ def devnet(
     anyio.run(main, backend=backend)
 
 
+@app.command()
+def cid(
+    path: Annotated[str, typer.Argument(help="a file, or - for standard input")],
+    cid_version: Annotated[int, typer.Option(min=0, max=1, help="0 (Qm...) or 1 (bafy...)")] = 0,
+) -> None:
+    """Print the CID that `ipfs add --only-hash [--cid-version 1]` prints, and nothing else."""
+    from pathlib import Path
+
+    from .storage.unixfs import import_file
+
+    if path == "-":
+        data = sys.stdin.buffer.read()
+    else:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise typer.BadParameter(f"cannot read it ({exc.strerror})", param_hint="PATH") from (
+                None
+            )
+    print(import_file(data, cid_version=cid_version))
+
+
+@app.command()
+def verify(
+    record: Annotated[str, typer.Argument(help="the CID of an audit record (its envelope)")],
+    store: Annotated[str | None, typer.Option(help="a LocalStore directory")] = None,
+    kubo: Annotated[str | None, typer.Option(help="a Kubo RPC URL")] = None,
+    gateway: Annotated[str | None, typer.Option(help="a trustless gateway URL")] = None,
+    auditor: Annotated[str | None, typer.Option(help="the address that must have signed")] = None,
+    rpc: Annotated[str | None, typer.Option(help="an EVM RPC URL to find the anchor on")] = None,
+    anchor: Annotated[str | None, typer.Option(help="the AuditAnchor contract")] = None,
+    from_block: Annotated[int, typer.Option(min=0, help="where to search for the anchor")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object on stdout")] = False,
+) -> None:
+    """Fetch an audit record and check it: CID, signature, Merkle root, chain link, anchor."""
+    from .audit import verify_record
+    from .evm.address import InvalidAddress, to_checksum
+    from .rpc import EthRpc, JsonRpcClient
+    from .storage import CID, GatewayReader, InvalidCID, KuboStore, LocalStore
+
+    try:
+        target = CID.parse(record)
+    except InvalidCID as exc:
+        raise typer.BadParameter(str(exc), param_hint="RECORD") from None
+    for name, value in (("--auditor", auditor), ("--anchor", anchor)):
+        if value is not None:
+            try:
+                to_checksum(value)
+            except InvalidAddress as exc:
+                raise typer.BadParameter(str(exc), param_hint=name) from None
+    if sum(x is not None for x in (store, kubo, gateway)) != 1:
+        raise typer.BadParameter("give exactly one of --store, --kubo, --gateway")
+
+    async def main() -> tuple[list[Any], Any]:
+        async with AsyncExitStack() as stack:
+            source: Any
+            if store is not None:
+                source = LocalStore(store)
+            elif kubo is not None:
+                source = await stack.enter_async_context(KuboStore(kubo))
+            else:
+                assert gateway is not None
+                source = await stack.enter_async_context(GatewayReader(gateway))
+            eth = None
+            if rpc is not None:
+                eth = EthRpc(await stack.enter_async_context(JsonRpcClient(rpc)))
+            return await verify_record(
+                target, source, auditor=auditor, eth=eth, anchor=anchor, from_block=from_block
+            )
+
+    checks, found = anyio.run(main)
+    ok = all(c.ok for c in checks)
+    if as_json:
+        print(json.dumps({
+            "cid": str(target), "ok": ok, "run_id": found.run_id if found else None,
+            "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in checks],
+        }))  # fmt: skip
+    else:
+        table = Table(title=f"audit record {target}")
+        table.add_column("check")
+        table.add_column("verdict")
+        table.add_column("detail")
+        for c in checks:
+            table.add_row(c.name, "[green]ok[/green]" if c.ok else "[red]FAILED[/red]", c.detail)
+        Console().print(table)
+        Console().print("[green]verified[/green]" if ok else "[red]not verified[/red]")
+    if not ok:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     debug = "--debug" in sys.argv
     if debug:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from eth_utils.crypto import keccak
 from pydantic import AfterValidator
+
+from .._hash import keccak256 as keccak
 
 __all__ = ["Address", "InvalidAddress", "to_checksum"]
 
@@ -22,7 +23,7 @@ class InvalidAddress(ValueError):
 
 
 def _checksum(lower: str) -> str:
-    digest = keccak(text=lower).hex()[:40]
+    digest = keccak(lower.encode()).hex()[:40]
     return "0x" + "".join(
         c.upper() if int(d, 16) >= 8 else c for c, d in zip(lower, digest, strict=True)
     )

@@ -23,7 +23,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import coincurve
-from eth_utils.crypto import keccak
+
+from .._hash import keccak256 as keccak
 
 __all__ = ["fast_sign", "rlp_encode"]
 

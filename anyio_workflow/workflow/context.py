@@ -39,6 +39,7 @@ class RunContext:
         "exhausted",
         "run_id",
         "services",
+        "started_at",
         "state",
         "status",
         "steps",
@@ -71,6 +72,11 @@ class RunContext:
         """The run's status; set before the auditors run, ``None`` until then."""
         self._outcomes = outcomes
         self._clock = clock
+        self.started_at = clock()
+
+    def elapsed(self) -> float:
+        """Seconds since the run started, by the workflow's clock."""
+        return self._clock() - self.started_at
 
     @property
     def chain_id(self) -> int:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from ..agents.base import Role
 from ..errors import RunError, RunFailed, RunTimedOut, RunVetoed
 from .events import Event
 from .status import AgentStatus, RunStatus
 from .task import Task
+
+if TYPE_CHECKING:
+    from ..audit.record import AuditSummary
 
 __all__ = ["AgentOutcome", "Attempt", "WorkflowResult"]
 
@@ -122,6 +125,17 @@ class WorkflowResult(Sequence[Any]):
                 return outcome
         names = ", ".join(o.agent for o in self.outcomes[:20])
         raise KeyError(f"no agent named {agent!r} in this run (agents: {names})")
+
+    @property
+    def audit(self) -> AuditSummary | None:
+        """The audit record's CIDs, Merkle root and proofs, from the run's
+        :class:`~anyio_workflow.audit.AuditorAgent`; ``None`` without one."""
+        from ..audit.record import AuditSummary
+
+        for outcome in self.outcomes:
+            if outcome.role is Role.AUDITOR and isinstance(outcome.output, AuditSummary):
+                return outcome.output
+        return None
 
     def by_role(self, role: Role) -> tuple[AgentOutcome, ...]:
         return tuple(o for o in self.outcomes if o.role is role)
