@@ -8,22 +8,27 @@ eth-hash, which tries it first) in about 10 us; Merkle trees of 100,000 leaves n
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-__all__ = ["keccak256"]
+__all__ = ["keccak256", "keccak_256"]
 
 keccak256: Callable[[bytes], bytes]
 
 try:
-    from sha3 import keccak_256 as _keccak_256
+    from sha3 import keccak_256  # a hashlib-style constructor, for hot loops
 
     def keccak256(data: bytes) -> bytes:
         """The Keccak-256 digest of ``data`` (Ethereum's, not SHA3-256)."""
-        digest: bytes = _keccak_256(data).digest()
+        digest: bytes = keccak_256(data).digest()
         return digest
 
 except ImportError:  # pragma: no cover - safe-pysha3 is a dependency
-    from eth_utils.crypto import keccak as _eth_keccak
+    from Crypto.Hash import keccak as _keccak
+
+    def keccak_256(data: bytes) -> Any:
+        return _keccak.new(digest_bits=256, data=data)
 
     def keccak256(data: bytes) -> bytes:
         """The Keccak-256 digest of ``data`` (Ethereum's, not SHA3-256)."""
-        return _eth_keccak(data)
+        digest: bytes = keccak_256(data).digest()
+        return digest

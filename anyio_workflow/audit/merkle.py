@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 
 from eth_abi.abi import encode as abi_encode
 
-from .._hash import keccak256
+from .._hash import keccak256, keccak_256
 
 __all__ = ["MultiProof", "StandardMerkleTree", "leaf_hash", "node_hash", "process_proof"]
 
@@ -150,6 +150,24 @@ def leaf_hash(types: Sequence[str], value: Sequence[Any]) -> bytes:
     return keccak256(keccak256(_encode(types, normal)))
 
 
+def _hash_leaves(items: list[list[Any]], types: Sequence[str]) -> list[tuple[bytes, int]]:
+    """``(leaf hash, value index)`` of every value: the common shapes in one tight loop."""
+    encoders = [_FAST.get(t) for t in types]
+    k = keccak_256
+    out = []
+    for i, value in enumerate(items):
+        words = (
+            [f(x) for f, x in zip(encoders, value, strict=True)]  # type: ignore[misc]
+            if None not in encoders and len(value) == len(types)
+            else [None]
+        )
+        if None in words:
+            out.append((leaf_hash(types, value), i))
+        else:
+            out.append((k(k(b"".join(words)).digest()).digest(), i))  # type: ignore[arg-type]
+    return out
+
+
 def node_hash(a: bytes, b: bytes) -> bytes:
     return keccak256(a + b if a <= b else b + a)
 
@@ -223,7 +241,7 @@ class StandardMerkleTree:
         items = [list(v) for v in values]
         if not items:
             raise ValueError("values: a tree needs at least one leaf")
-        hashed = [(leaf_hash(leaf_encoding, v), i) for i, v in enumerate(items)]
+        hashed = _hash_leaves(items, leaf_encoding)
         if sort_leaves:
             hashed.sort()
         n = len(hashed)
@@ -232,9 +250,10 @@ class StandardMerkleTree:
         for position, (digest, value_index) in enumerate(hashed):
             tree[len(tree) - 1 - position] = digest
             indexes[value_index] = len(tree) - 1 - position
+        k = keccak_256
         for i in range(len(tree) - 1 - n, -1, -1):
             a, b = tree[2 * i + 1], tree[2 * i + 2]
-            tree[i] = keccak256(a + b if a <= b else b + a)
+            tree[i] = k(a + b if a <= b else b + a).digest()
         return cls(tree, [(v, indexes[i]) for i, v in enumerate(items)], leaf_encoding)
 
     @property

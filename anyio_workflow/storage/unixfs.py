@@ -113,9 +113,22 @@ def _unixfs_file(data: bytes | None, filesize: int, blocksizes: Iterable[int] = 
     return bytes(out)
 
 
+def _leaf_frame(length: int) -> tuple[bytes, bytes]:
+    """The bytes before and after a chunk in its dag-pb leaf (``PBNode{Data: UnixFS{File,
+    Data: chunk, filesize}}``), so that the leaf can be hashed without copying the chunk."""
+    if length == 0:
+        unixfs = varint(1 << 3) + varint(_FILE) + varint(3 << 3) + varint(0)
+        return varint(1 << 3 | 2) + varint(len(unixfs)) + unixfs, b""
+    inner_head = varint(1 << 3) + varint(_FILE) + varint(2 << 3 | 2) + varint(length)
+    tail = varint(3 << 3) + varint(length)
+    unixfs_length = len(inner_head) + length + len(tail)
+    return varint(1 << 3 | 2) + varint(unixfs_length) + inner_head, tail
+
+
 @dataclass(frozen=True, slots=True)
 class Block:
-    """A block of an import: its CID and bytes, with what its parent records of it."""
+    """A block of an import: its CID and bytes (empty when nobody asked for the blocks),
+    with what its parent records of it."""
 
     cid: CID
     data: bytes
@@ -147,13 +160,20 @@ def import_file(
     sha256 = hashlib.sha256
     level: list[Block] = []
     for chunk in _chunks(data, chunk_size):
+        # The leaf is hashed in place (no copy of the chunk) unless someone wants its bytes.
         if raw_leaves:
-            block_bytes = bytes(chunk)
-            cid = CID(1, "raw", sha256(block_bytes).digest())
+            cid = CID(1, "raw", sha256(chunk).digest())
+            size = len(chunk)
+            block_bytes = bytes(chunk) if on_block is not None else b""
         else:
-            block_bytes = PBNode(data=_unixfs_file(bytes(chunk), len(chunk))).encode()
-            cid = CID(0, "dag-pb", sha256(block_bytes).digest())
-        block = Block(cid, block_bytes, len(chunk), len(block_bytes))
+            head, tail = _leaf_frame(len(chunk))
+            digest = sha256(head)
+            digest.update(chunk)
+            digest.update(tail)
+            cid = CID(0, "dag-pb", digest.digest())
+            size = len(head) + len(chunk) + len(tail)
+            block_bytes = head + bytes(chunk) + tail if on_block is not None else b""
+        block = Block(cid, block_bytes, len(chunk), size)
         if on_block is not None:
             on_block(block)
         level.append(block)

@@ -47,7 +47,8 @@ def test_well_known_cids() -> None:
     assert str(import_file(text["text"].encode(), cid_version=1)) == text["cid_v1"]
 
 
-def test_blocks_come_children_first_and_each_matches_its_cid() -> None:
+@pytest.mark.parametrize("version", [0, 1])
+def test_blocks_come_children_first_and_each_matches_its_cid(version: int) -> None:
     seen: list[CID] = []
 
     def check(block: Any) -> None:
@@ -57,8 +58,9 @@ def test_blocks_come_children_first_and_each_matches_its_cid() -> None:
                 assert link.cid in seen  # children before parents
         seen.append(block.cid)
 
-    root = import_file(pattern(3 * 262144 + 5), cid_version=1, on_block=check)
+    root = import_file(pattern(3 * 262144 + 5), cid_version=version, on_block=check)
     assert seen[-1] == root and len(seen) == 5
+    assert root == import_file(pattern(3 * 262144 + 5), cid_version=version)
 
 
 @given(st.binary(max_size=300))
