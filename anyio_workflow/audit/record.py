@@ -216,6 +216,8 @@ def _receipts(value: Any) -> Iterable[TxReceipt]:
     elif isinstance(value, dict):
         for item in value.values():
             yield from _receipts(item)
+    elif isinstance(getattr(value, "receipts", None), tuple):
+        yield from _receipts(value.receipts)
 
 
 def _error_text(error: BaseException | None) -> str | None:

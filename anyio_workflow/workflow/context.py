@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import anyio
+
 from ..errors import StepBudgetExceeded
 from ..evm.accounts import Signer
 from ..evm.gas import FeeOracle
@@ -35,6 +37,7 @@ class RunContext:
         "_oracles",
         "_outcomes",
         "_queues",
+        "_ready",
         "config",
         "exhausted",
         "run_id",
@@ -65,6 +68,7 @@ class RunContext:
         self._oracles: dict[int, FeeOracle] = {}
         self._queues: dict[int, SendQueue] = {}
         self.state: dict[str, Any] = {}
+        self._ready: dict[str, anyio.Event] = {}
         self.steps = 0
         self.exhausted = False
         """Whether some step was refused: the run is over, whoever caught the error."""
@@ -73,6 +77,23 @@ class RunContext:
         self._outcomes = outcomes
         self._clock = clock
         self.started_at = clock()
+
+    def publish(self, key: str, value: Any) -> None:
+        """Hand ``value`` to the other agents of the run under ``key`` (``ctx.state[key]``),
+        waking those waiting in :meth:`wait_for`."""
+        self.state[key] = value
+        event = self._ready.get(key)
+        if event is not None:
+            event.set()
+
+    async def wait_for(self, key: str) -> Any:
+        """The value published under ``key``, waiting for it if it is not there yet (an
+        agent of the same phase may still be fetching it). A failed publisher fails its
+        phase, which cancels this wait: it never hangs past the run."""
+        if key not in self.state:
+            event = self._ready.setdefault(key, anyio.Event())
+            await event.wait()
+        return self.state[key]
 
     def elapsed(self) -> float:
         """Seconds since the run started, by the workflow's clock."""

@@ -109,6 +109,24 @@ class AsyncWorkflow:
         self._bus = EventBus()
         self._inflight: set[str] = set()
         self._completed: dict[str, WorkflowResult] = {}
+        self._auditor: BaseAgent | None = None
+
+    def _default_auditor(self) -> BaseAgent:
+        """The auditor of registry-built runs: one per workflow, so its records chain.
+        It signs with the ``auditor_signer`` service (else a key of its own) and stores in
+        the ``store`` service (else in memory: ``workflow.auditor.store``)."""
+        if self._auditor is None:
+            from ..audit.auditor import AuditorAgent
+
+            self._auditor = AuditorAgent(
+                signer=self.services.get("auditor_signer"), store=self.services.get("store")
+            )
+        return self._auditor
+
+    @property
+    def auditor(self) -> BaseAgent | None:
+        """The auditor the workflow adds to registry-built runs (after the first run)."""
+        return self._auditor
 
     async def __aenter__(self) -> Self:
         """Open the RPC clients for every run until the block ends."""
@@ -161,7 +179,12 @@ class AsyncWorkflow:
         the run started is still running when it returns or raises.
         """
         model = Task.coerce(task, chain_id=chain_id, params=params)
-        agents = list(self.agents) if self.agents is not None else registry.agents_for(model)
+        if self.agents is not None:
+            agents = list(self.agents)
+        else:
+            agents = registry.agents_for(model)
+            if self.config.auto_store_proofs and not any(a.role is Role.AUDITOR for a in agents):
+                agents.append(self._default_auditor())
         key = model.idempotency_key
         if key is not None:
             if key in self._completed:

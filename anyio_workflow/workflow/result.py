@@ -57,9 +57,11 @@ class WorkflowResult(Sequence[Any]):
     """The outcome of one ``AsyncWorkflow.run``.
 
     It is a sequence, like the seed's ``List[TxReceipt]``: iterating gives the outputs of
-    the executors that succeeded, in agent order, with list and tuple outputs flattened
-    and ``None`` left out. Its truth value is therefore that of a list; use :attr:`ok`
-    to ask whether the run succeeded, or :meth:`raise_for_status`.
+    the executors that succeeded, in agent order, with list and tuple outputs flattened,
+    reports of several transactions (an output with a ``receipts`` tuple, such as
+    ``BatchReport``) replaced by their receipts, and ``None`` left out. Its truth value
+    is therefore that of a list; use :attr:`ok` to ask whether the run succeeded, or
+    :meth:`raise_for_status`.
     """
 
     run_id: str
@@ -95,6 +97,8 @@ class WorkflowResult(Sequence[Any]):
                 continue
             if isinstance(outcome.output, list | tuple):
                 receipts.extend(outcome.output)
+            elif isinstance(getattr(outcome.output, "receipts", None), tuple):
+                receipts.extend(outcome.output.receipts)  # a report of several transactions
             elif outcome.output is not None:
                 receipts.append(outcome.output)
         return cls(

@@ -18,7 +18,7 @@ from anyio_workflow.rpc import EthRpc
 from ..nodes import Node, deploy, transact
 
 ROOT = Path(__file__).resolve().parents[2]
-NAMES = ["TestToken", "Reverter", "MockAggregator"]
+NAMES = sorted(p.stem for p in (ROOT / "contracts").glob("*.sol"))
 
 
 @pytest.mark.parametrize("name", NAMES)

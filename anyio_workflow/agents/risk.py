@@ -1,0 +1,185 @@
+"""Vetoes on numbers: :class:`RiskMonitorAgent` and its conditions.
+
+A condition is checked against the run (prices other agents published, balances read
+from the chain) and fails with a message naming itself and its numbers. The seed's
+``RiskMonitorAgent(threshold=0.85)`` is a utilization limit: the run may not move more
+than 85 % of what the paying account holds (the task's ``total`` parameter, in base
+units, against the balance of the workflow's ``signer`` or of ``account``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Protocol
+
+import anyio
+
+from ..errors import Veto
+from ..evm.address import to_checksum
+from ._util import resolve_signer, token_balance
+from .base import BaseAgent, Role
+
+if TYPE_CHECKING:
+    from ..workflow.context import RunContext
+    from ..workflow.task import Task
+
+__all__ = [
+    "Condition",
+    "MaxDeviation",
+    "MaxUtilization",
+    "MinBalance",
+    "PriceBounds",
+    "RiskMonitorAgent",
+]
+
+
+class Condition(Protocol):
+    async def check(self, task: Task, ctx: RunContext) -> str | None:
+        """``None`` when it holds; otherwise why not, with the numbers."""
+        ...
+
+
+WAIT = 30.0
+"""Seconds a condition waits for a price another agent is to publish."""
+
+
+class _NotPublished(Exception):
+    pass
+
+
+async def _price(ctx: RunContext, key: str) -> Decimal:
+    with anyio.move_on_after(WAIT):
+        published: Any = await ctx.wait_for(key)
+        return Decimal(getattr(published, "value", published))
+    raise _NotPublished(f"no price was published under {key!r} within {WAIT:.0f} s")
+
+
+@dataclass(frozen=True)
+class PriceBounds:
+    """The price published under ``key`` lies within ``[low, high]``."""
+
+    key: str
+    low: Decimal
+    high: Decimal
+
+    async def check(self, task: Task, ctx: RunContext) -> str | None:
+        price = await _price(ctx, self.key)
+        if not Decimal(self.low) <= price <= Decimal(self.high):
+            return f"price {self.key} = {price} is outside [{self.low}, {self.high}]"
+        return None
+
+
+@dataclass(frozen=True)
+class MaxDeviation:
+    """Two published prices differ by at most ``limit`` (a fraction of the first)."""
+
+    key: str
+    other: str
+    limit: Decimal
+
+    async def check(self, task: Task, ctx: RunContext) -> str | None:
+        a = await _price(ctx, self.key)
+        b = await _price(ctx, self.other)
+        deviation = abs(a - b) / a if a else Decimal("Infinity")
+        if deviation > Decimal(self.limit):
+            return (
+                f"{self.key} = {a} and {self.other} = {b} deviate by {deviation:.4f}, "
+                f"over the limit of {self.limit}"
+            )
+        return None
+
+
+@dataclass(frozen=True)
+class MinBalance:
+    """``account`` holds at least ``threshold`` base units (of ``token``, else the coin)."""
+
+    account: str
+    threshold: int
+    token: str | None = None
+    chain_id: int | None = None
+
+    async def check(self, task: Task, ctx: RunContext) -> str | None:
+        eth = ctx.eth(self.chain_id or ctx.chain_id)
+        account = to_checksum(self.account)
+        if self.token is None:
+            balance = await eth.get_balance(account)
+        else:
+            balance = await token_balance(eth, self.token, account)
+        if balance < self.threshold:
+            what = f"token {self.token}" if self.token else "native"
+            return f"{account} holds {balance} ({what}), under the threshold of {self.threshold}"
+        return None
+
+
+@dataclass(frozen=True)
+class MaxUtilization:
+    """The task's ``total`` is at most ``threshold`` of the payer's balance."""
+
+    threshold: float
+    account: str | None = None
+    token: str | None = None
+
+    async def check(self, task: Task, ctx: RunContext) -> str | None:
+        total = task.params.get("total")
+        if total is None:
+            return f"utilization: the task has no 'total' to compare with {self.threshold:.0%}"
+        eth = ctx.eth(ctx.chain_id)
+        account = to_checksum(self.account or resolve_signer(None, ctx).address)
+        if self.token is None:
+            balance = await eth.get_balance(account)
+        else:
+            balance = await token_balance(eth, self.token, account)
+        if int(total) > balance * self.threshold:
+            share = int(total) / balance if balance else float("inf")
+            return (
+                f"utilization: the run moves {int(total)} of {account}'s {balance} "
+                f"({share:.1%}), over the threshold of {self.threshold:.0%}"
+            )
+        return None
+
+
+class RiskMonitorAgent(BaseAgent):
+    """A validator that vetoes the run when any of its conditions fails.
+
+    ``RiskMonitorAgent(threshold=0.85)`` is the seed's form (a :class:`MaxUtilization`);
+    ``conditions=[...]`` takes any mix. All conditions are checked concurrently; the veto
+    names every one that failed.
+    """
+
+    role = Role.VALIDATOR
+
+    def __init__(
+        self,
+        conditions: Sequence[Condition] = (),
+        *,
+        threshold: float | None = None,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(name)
+        checks = list(conditions)
+        if threshold is not None:
+            if not 0 < threshold <= 1:
+                raise ValueError(f"threshold: a fraction in (0, 1], got {threshold}")
+            checks.append(MaxUtilization(threshold))
+        if not checks:
+            raise ValueError("conditions: give at least one (or a threshold)")
+        self.conditions = checks
+
+    async def execute(self, task: Task, ctx: RunContext) -> list[str]:
+        failures: list[str | None] = [None] * len(self.conditions)
+
+        async def one(i: int, condition: Condition) -> None:
+            try:
+                failures[i] = await condition.check(task, ctx)
+            except _NotPublished as exc:
+                failures[i] = str(exc)
+
+        async with anyio.create_task_group() as tg:
+            for i, condition in enumerate(self.conditions):
+                tg.start_soon(one, i, condition)
+        failed = [f for f in failures if f is not None]
+        if failed:
+            raise Veto("; ".join(failed))
+        return [type(c).__name__ for c in self.conditions]
