@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .nodes import node  # noqa: F401  (the devnet-and-anvil fixture, for every package)
+from .nodes import chain, node  # noqa: F401  (devnet-and-anvil fixtures, for every package)
 
 
 @pytest.fixture(params=["asyncio", "trio"])

@@ -11,7 +11,7 @@ from eth_account.signers.local import LocalAccount
 
 from anyio_workflow.contracts import artifact
 from anyio_workflow.devnet import Anvil, EvmDevnet
-from anyio_workflow.evm import to_checksum
+from anyio_workflow.evm import NonceManager, to_checksum
 from anyio_workflow.rpc import EthRpc, JsonRpcClient
 
 
@@ -31,6 +31,28 @@ async def node(request: pytest.FixtureRequest) -> AsyncIterator[Node]:
     else:
         async with Anvil() as anvil:
             yield Node("anvil", anvil.chain_id, anvil.accounts, lambda: JsonRpcClient(anvil.url))
+
+
+@dataclass
+class Chain:
+    """A node and what ``AsyncWorkflow(rpc={chain_id: ...})`` takes to reach it."""
+
+    node: Node
+    rpc: Any
+    url: str | None
+
+
+@pytest.fixture(params=["devnet", "anvil"])
+async def chain(request: pytest.FixtureRequest) -> AsyncIterator[Chain]:
+    NonceManager._shared.clear()
+    if request.param == "devnet":
+        devnet = EvmDevnet()
+        node = Node("devnet", devnet.chain_id, devnet.accounts, devnet.client)
+        yield Chain(node, devnet.transport, None)
+    else:
+        async with Anvil() as anvil:
+            node = Node("anvil", anvil.chain_id, anvil.accounts, lambda: JsonRpcClient(anvil.url))
+            yield Chain(node, anvil.url, anvil.url)
 
 
 async def deploy(node: Node, eth: EthRpc, name: str, *args: object) -> str:

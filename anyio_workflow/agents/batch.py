@@ -174,7 +174,8 @@ class BatchTransferAgent(BaseAgent):
             call: dict[str, Any] = {"from": sender, "to": request.to, "value": hex(request.value)}
             if request.data != "0x":
                 call["data"] = request.data
-            total += await eth.estimate_gas(call)
+            gas = await eth.estimate_gas(call)  # awaited first: `total +=` reads after
+            total += gas
 
         async with anyio.create_task_group() as tg:
             for request in requests:

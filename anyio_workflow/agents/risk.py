@@ -49,6 +49,11 @@ class _NotPublished(Exception):
     pass
 
 
+def _fmt(value: Decimal) -> str:
+    """``2000`` rather than ``2000.00000000`` or ``2E+3``."""
+    return format(value.normalize(), "f")
+
+
 async def _price(ctx: RunContext, key: str) -> Decimal:
     with anyio.move_on_after(WAIT):
         published: Any = await ctx.wait_for(key)
@@ -67,7 +72,7 @@ class PriceBounds:
     async def check(self, task: Task, ctx: RunContext) -> str | None:
         price = await _price(ctx, self.key)
         if not Decimal(self.low) <= price <= Decimal(self.high):
-            return f"price {self.key} = {price} is outside [{self.low}, {self.high}]"
+            return f"price {self.key} = {_fmt(price)} is outside [{self.low}, {self.high}]"
         return None
 
 
@@ -85,7 +90,7 @@ class MaxDeviation:
         deviation = abs(a - b) / a if a else Decimal("Infinity")
         if deviation > Decimal(self.limit):
             return (
-                f"{self.key} = {a} and {self.other} = {b} deviate by {deviation:.4f}, "
+                f"{self.key} = {_fmt(a)} and {self.other} = {_fmt(b)} deviate by {deviation:.4f}, "
                 f"over the limit of {self.limit}"
             )
         return None

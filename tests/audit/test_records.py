@@ -4,13 +4,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import anyio
-import pytest
 from typer.testing import CliRunner
 
 from anyio_workflow import AsyncWorkflow, AsyncWorkflowConfig
@@ -26,32 +23,12 @@ from anyio_workflow.audit import (
 )
 from anyio_workflow.audit.record import LEAF_ENCODING
 from anyio_workflow.cli import app
-from anyio_workflow.devnet import Anvil, EvmDevnet
-from anyio_workflow.evm import LocalSigner, NonceManager, TxRequest
-from anyio_workflow.rpc import EthRpc, JsonRpcClient
+from anyio_workflow.devnet import EvmDevnet
+from anyio_workflow.evm import LocalSigner, TxRequest
+from anyio_workflow.rpc import EthRpc
 from anyio_workflow.storage import CID, LocalStore, MemoryStore
 
-from ..nodes import Node, deploy
-
-
-@dataclass
-class Chain:
-    node: Node
-    rpc: Any
-    url: str | None
-
-
-@pytest.fixture(params=["devnet", "anvil"])
-async def chain(request: pytest.FixtureRequest) -> AsyncIterator[Chain]:
-    NonceManager._shared.clear()
-    if request.param == "devnet":
-        devnet = EvmDevnet()
-        yield Chain(Node("devnet", devnet.chain_id, devnet.accounts, devnet.client),
-                    devnet.transport, None)  # fmt: skip
-    else:
-        async with Anvil() as anvil:
-            node = Node("anvil", anvil.chain_id, anvil.accounts, lambda: JsonRpcClient(anvil.url))
-            yield Chain(node, anvil.url, anvil.url)
+from ..nodes import Chain, deploy
 
 
 class Payout(BaseAgent):
