@@ -11,11 +11,14 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eth_abi.abi import encode
 
-__all__ = ["Artifact", "artifact"]
+if TYPE_CHECKING:
+    from ..evm.tx import TxSender
+
+__all__ = ["Artifact", "artifact", "deploy"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +41,7 @@ class Artifact:
 
 @cache
 def artifact(name: str) -> Artifact:
-    """The compiled contract ``name`` (``"TestToken"``, ``"Reverter"``, ``"MockAggregator"``)."""
+    """The compiled contract ``name`` (``"TestToken"``, ``"BatchPayer"``, ``"TestNFT"``, ...)."""
     try:
         raw = json.loads(files(__name__).joinpath(f"{name}.json").read_text())
     except FileNotFoundError:
@@ -52,3 +55,15 @@ def artifact(name: str) -> Artifact:
         source_sha256=raw["sourceSha256"],
         compiler=raw["compiler"],
     )
+
+
+async def deploy(sender: TxSender, name: str, *args: Any) -> str:
+    """Deploy the project's contract ``name`` through ``sender`` (the whole transaction
+    pipeline: estimate, nonce, fees, confirmation); its checksummed address."""
+    from ..evm.address import to_checksum
+    from ..evm.tx import TxRequest
+
+    receipt = await sender.send(TxRequest(data=artifact(name).deploy_data(*args)))
+    if receipt.contract_address is None:
+        raise LookupError(f"{name}: the deployment's receipt has no contract address")
+    return to_checksum(receipt.contract_address)

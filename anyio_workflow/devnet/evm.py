@@ -17,6 +17,7 @@ the devnet's faucet account to an address).
 from __future__ import annotations
 
 import itertools
+import os
 import re
 from typing import Any
 
@@ -139,7 +140,10 @@ class EvmDevnet(Devnet):
         genesis = pyevm_backend.generate_genesis_state_for_keys(
             [PrivateKey(a.key) for a in self.accounts], overrides={"balance": balance}
         )
-        self._backend = PyEVMBackend(genesis_state=genesis)
+        # A random extra_data gives each devnet its own genesis hash, so that two devnets
+        # of one chain id in one process are told apart (NonceManager.check_chain).
+        params = PyEVMBackend.generate_genesis_params(overrides={"extra_data": os.urandom(32)})
+        self._backend = PyEVMBackend(genesis_parameters=params, genesis_state=genesis)
         # eth-tester's chain class fixes its chain id; the devnet's own replaces it.
         self._backend.chain.chain_id = chain_id
         self._backend.chain.chain_context = ChainContext(chain_id)

@@ -22,7 +22,10 @@ either, and a payout could vanish. Replacing a stuck transaction on its own nonc
 transaction lifecycle's job, done on purpose with the same payload.
 
 A manager belongs to one event loop at a time. Used from a new one (a new ``anyio.run``),
-it starts again from the node's count, since no reservation outlives its event loop.
+it starts again from the node's count, since no reservation outlives its event loop. It
+also belongs to one chain: :meth:`check_chain` compares the node's genesis block with the
+one it first saw, and starts again on a different chain behind the same chain id (two
+embedded devnets of chain 1 in one process, a restarted anvil, a fork).
 """
 
 from __future__ import annotations
@@ -71,6 +74,7 @@ class NonceManager:
         self.chain_id = chain_id
         self.address = to_checksum(address)
         self._loop: object = None
+        self._genesis: str | None = None
         self._reset()
 
     def _reset(self) -> None:
@@ -81,6 +85,20 @@ class NonceManager:
         self._broadcast: set[int] = set()  # spent here, maybe not yet counted by the node
         self._floor = 0  # the node's count at the last resync: nothing below is reusable
         self.resyncs = 0
+
+    async def check_chain(self, node: object) -> None:
+        """Start again if ``node`` is another chain than the one this manager counted on
+        (``node`` needs ``genesis_hash()``, as ``EthRpc`` has; others are not checked)."""
+        genesis_hash = getattr(node, "genesis_hash", None)
+        if genesis_hash is None:
+            return
+        genesis = await genesis_hash()
+        self._bind()
+        if self._genesis is None:
+            self._genesis = genesis
+        elif genesis != self._genesis and not self._reserved:
+            self._reset()
+            self._genesis = genesis
 
     def _bind(self) -> None:
         loop = anyio.lowlevel.current_token().native_token

@@ -221,6 +221,7 @@ class TxSender:
             return await self._send(request, gas, quote)
 
     async def _send(self, request: TxRequest, gas: int, quote: FeeQuote) -> TxReceipt:
+        await self.nonces.check_chain(self.eth)
         last_error: JsonRpcError | None = None
         for _ in range(3):
             async with self.nonces.reserve(self.eth) as reservation:

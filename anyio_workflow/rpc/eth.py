@@ -8,6 +8,7 @@ sent it.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -83,11 +84,25 @@ class FeeHistory:
     """Per block, the priority fee at each requested percentile."""
 
 
+_GENESIS: weakref.WeakKeyDictionary[JsonRpcClient, str] = weakref.WeakKeyDictionary()
+
+
 class EthRpc:
     """The EVM methods the library uses, typed."""
 
     def __init__(self, client: JsonRpcClient) -> None:
         self.client = client
+
+    async def genesis_hash(self) -> str:
+        """The hash of block 0: which chain this is, when two share a chain id (devnets,
+        forks). Asked once per client."""
+        cached = _GENESIS.get(self.client)
+        if cached is None:
+            block = await self.client.request("eth_getBlockByNumber", ["0x0", False])
+            if not isinstance(block, dict) or not isinstance(block.get("hash"), str):
+                raise InvalidResponse("eth_getBlockByNumber(0): no genesis block hash")
+            cached = _GENESIS[self.client] = block["hash"]
+        return cached
 
     async def chain_id(self) -> int:
         return quantity(await self.client.request("eth_chainId"))

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from anyio_workflow import AsyncWorkflow, AsyncWorkflowConfig, BaseAgent, RunContext, Task
 from anyio_workflow.devnet import Anvil, EvmDevnet
 from anyio_workflow.errors import JsonRpcError
-from anyio_workflow.evm import LocalSigner, NonceManager, to_checksum
+from anyio_workflow.evm import LocalSigner, NonceManager, TxRequest, TxSender, to_checksum
 from anyio_workflow.rpc import EthRpc, JsonRpcClient
 
 ADDRESS = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
@@ -235,3 +235,16 @@ async def test_a_broadcast_nonce_is_never_handed_out_again() -> None:
         zero.broadcast()
     async with manager.reserve(node) as fresh:
         assert fresh.value == 2
+
+
+async def test_two_chains_behind_one_chain_id_do_not_share_nonces() -> None:
+    NonceManager._shared.clear()
+    first, second = EvmDevnet(chain_id=1), EvmDevnet(chain_id=1)
+    signer = LocalSigner("0x" + first.accounts[0].key.hex())
+    bob = first.accounts[1].address
+    for devnet, sends in ((first, 3), (second, 2)):
+        async with devnet.client() as client:
+            sender = TxSender(EthRpc(client), signer, 1, poll_interval=0.01)
+            with anyio.fail_after(10):  # a nonce carried over would wait in a gap forever
+                receipts = [await sender.send(TxRequest(to=bob, value=1)) for _ in range(sends)]
+            assert [r.nonce for r in receipts] == list(range(sends))

@@ -1,0 +1,98 @@
+"""Every example runs on the embedded devnet, and did on chain what it says."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from anyio_workflow.evm import NonceManager
+from anyio_workflow.rpc import EthRpc
+from anyio_workflow.workflow.status import RunStatus
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+@pytest.fixture
+def examples() -> Iterator[None]:
+    sys.path.insert(0, str(EXAMPLES))
+    NonceManager._shared.clear()
+    try:
+        yield
+    finally:
+        sys.path.remove(str(EXAMPLES))
+
+
+def load(name: str) -> ModuleType:
+    return importlib.import_module(name)
+
+
+@pytest.mark.usefixtures("examples")
+async def test_batch_payout_pays_100_vendors_in_two_batches() -> None:
+    example = load("batch_payout")
+    out = await example.main()
+    chain, report = out["setup"], out["report"]
+    common = load("_common")
+    for vendor, amount in zip(example.VENDORS, example.AMOUNTS, strict=True):
+        assert await common.token_balance(chain.devnet, chain.contracts["usdc"], vendor) == amount
+    assert report.batched and [len(t.payouts) for t in report.transactions] == [50, 50]
+    assert out["result"].audit.stored
+
+
+@pytest.mark.usefixtures("examples")
+async def test_nft_mint_mints_100_in_eco_mode() -> None:
+    out = await load("nft_mint").main()
+    chain = out["setup"]
+    assert out["report"].token_ids == tuple(range(1, 101))
+    assert out["result"].outcome("mint_erc721_batch").output.receipts[0].status == 1
+    common = load("_common")
+    owned = await common.token_balance(chain.devnet, chain.contracts["nft"], chain.treasury.address)
+    assert owned == 100
+    assert chain.chain_id == 137 and out["result"].task.action == "mint_erc721_batch"
+
+
+@pytest.mark.usefixtures("examples")
+async def test_rebalance_moves_liquidity_on_both_chains_at_once() -> None:
+    example = load("rebalance")
+    out = await example.main()
+    assert await example.vault_balances(out) == {
+        "ethereum": 600_000 * example.USDC, "polygon": 600_000 * example.USDC,
+    }  # fmt: skip
+    chains = sorted(r.chain_id for r in out["result"])
+    assert chains == [1, 137, 137]
+    starts = {o.agent: o.started_at for o in out["result"].outcomes}
+    ends = {o.agent: o.finished_at for o in out["result"].outcomes}
+    # The two chains' executors overlapped in time.
+    assert starts["withdraw@1"] < ends["deposit@137"] and starts["deposit@137"] < ends["withdraw@1"]
+
+
+@pytest.mark.usefixtures("examples")
+async def test_hedge_sets_aside_usdc_at_the_oracle_price_and_refuses_a_mad_one() -> None:
+    example = load("hedge")
+    out = await example.main(price=3_150)
+    chain = out["setup"]
+    assert out["result"].ok
+    common = load("_common")
+    held = await common.token_balance(
+        chain.devnet, chain.contracts["usdc"], chain.contracts["vault"]
+    )
+    assert held == 60 * 3_150 * 10**6  # half of 120 ETH, at 3,150 USDC
+    mad = await example.main(price=90_000)
+    assert mad.get("result").status is RunStatus.VETOED
+    assert "outside [500, 20000]" in str(mad["result"].error)
+    async with mad["setup"].devnet.client() as client:
+        assert await EthRpc(client).get_transaction_count(mad["setup"].treasury.address) == 5
+
+
+@pytest.mark.parametrize("name", ["batch_payout", "nft_mint", "rebalance", "hedge"])
+def test_each_example_runs_as_a_script(name: str) -> None:
+    out = subprocess.run(
+        [sys.executable, str(EXAMPLES / f"{name}.py")], capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip()
