@@ -90,28 +90,29 @@ def _summary(result: WorkflowResult) -> dict[str, Any]:
 @app.command()
 def demo(
     backend: Annotated[str, typer.Option(help="asyncio or trio")] = "asyncio",
-    agents: Annotated[int, typer.Option(min=1, max=200, help="payout agents")] = 24,
+    agents: Annotated[int, typer.Option(min=1, max=200, help="native payout agents")] = 24,
+    batch: Annotated[int, typer.Option(min=1, max=500, help="USDC payroll per chain")] = 50,
+    store: Annotated[
+        str | None, typer.Option(help="keep the audit record in this directory")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object on stdout")] = False,
     seed: Annotated[int, typer.Option(help="seed of the amounts and injected faults")] = 7,
 ) -> None:
     """Pay vendors on two embedded devnets at once, with live progress per agent."""
-    from .demo import build_demo
+    from .demo import CHAINS, batching_savings, build_demo, receipts_by_agent
+    from .storage import LocalStore
 
     if backend not in ("asyncio", "trio"):
         raise typer.BadParameter("must be asyncio or trio", param_hint="--backend")
-    workflow, task = build_demo(agents, seed=seed)
 
     async def main() -> WorkflowResult:
+        workflow, task = await build_demo(
+            agents, batch=batch, seed=seed, store=LocalStore(store) if store else None
+        )
         if as_json:
             return await workflow.run(task)
-        columns = (
-            TextColumn("{task.description:<20}"),
-            BarColumn(bar_width=24),
-            TextColumn("{task.fields[status]}"),
-            TimeElapsedColumn(),
-        )
         with (
-            Progress(*columns, console=console, transient=False) as progress,
+            Progress(*_columns(), console=console, transient=False) as progress,
             workflow.subscribe() as events,
         ):
             async with anyio.create_task_group() as tg:
@@ -123,37 +124,59 @@ def demo(
     result = anyio.run(main, backend=backend)
     wall = time.perf_counter() - started
     one_by_one = sum(o.duration or 0.0 for o in result.outcomes)
+    rows = receipts_by_agent(result)
+    savings = batching_savings(result)
+    audit = result.audit
     summary = _summary(result) | {
         "wall_s": wall,
         "sequential_estimate_s": one_by_one,
-        "receipts": list(result),
-        "audit_digest": result.outcome("DigestAuditor").output,
-    }
+        "receipts": [
+            {"agent": agent, "chain": CHAINS.get(r.chain_id, str(r.chain_id)), "hash": r.hash,
+             "status": r.status, "block": r.block_number, "gas_used": r.gas_used,
+             "fee_paid": r.fee_paid}
+            for agent, r in rows
+        ],
+        "batching": savings,
+        "gas_saved_pct": savings["gas_saved_pct"],
+        "cid": str(audit.cid) if audit else None,
+        "merkle_root": audit.root if audit else None,
+    }  # fmt: skip
     if as_json:
         print(json.dumps(summary, default=str))
     else:
         table = Table(title=f"run {result.run_id} - {result.status.value}")
-        for column in ("agent", "status", "attempts", "chain", "transaction", "gas"):
+        for column in ("agent", "chain", "transaction", "block", "gas"):
             table.add_column(column)
-        for o in result.outcomes:
-            output = o.output if isinstance(o.output, dict) else {}
+        for agent, r in rows:
+            chain_name = CHAINS.get(r.chain_id, str(r.chain_id))
             table.add_row(
-                o.agent,
-                o.status.value,
-                str(len(o.attempts)),
-                str(output.get("chain", "")),
-                str(output.get("hash", ""))[:18],
-                str(output.get("gas_used", "")),
+                agent, chain_name, r.hash[:18] + "...", str(r.block_number), f"{r.gas_used:,}"
             )
         out = Console()
         out.print(table)
         out.print(
+            f"batching: {savings['payouts']} USDC payouts in {savings['transactions']} "
+            f"transactions used {savings['gas_used']:,} gas; one transaction each, the nodes "
+            f"estimate {savings['one_by_one_estimate']:,} ({savings['gas_saved_pct']:.1f}% saved)"
+        )
+        out.print(
             f"wall time {wall:.2f} s; the agents one after another: about {one_by_one:.2f} s "
             f"({one_by_one / wall:.1f}x). Simulated network latency: 50 ms per request."
         )
-        out.print(f"audit digest {summary['audit_digest']}")
+        if audit is not None:
+            where = f" (stored in {store})" if store else " (kept in memory; --store DIR keeps it)"
+            out.print(f"audit record {audit.cid}{where}; Merkle root {audit.root}")
     if not result.ok:
         raise typer.Exit(1)
+
+
+def _columns() -> tuple[Any, ...]:
+    return (
+        TextColumn("{task.description:<24}"),
+        BarColumn(bar_width=24),
+        TextColumn("{task.fields[status]}"),
+        TimeElapsedColumn(),
+    )
 
 
 @app.command()

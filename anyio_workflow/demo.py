@@ -6,32 +6,41 @@ simulated network latency and, now and then, an HTTP 503, so that concurrency an
 retry engine have something to hide. The transfers are real: signed with the devnet's
 well-known test key, executed by py-evm, confirmed by their receipts.
 
-A validator checks the treasury's balance on both chains first; the payout executors
-run concurrently; an auditor records every outcome and a digest of them.
+Validators check the treasury's balances on both chains first (native coin, and test
+USDC for the payrolls); then, concurrently, a batched USDC payroll runs on each chain
+(``BatchTransferAgent``, through the project's ``BatchPayer`` contract) beside one agent
+per native payout; last, an ``AuditorAgent`` signs and stores the run's record and gives
+its CID.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 from typing import Any
 
-from eth_utils.address import to_checksum_address
-
 from .agents.base import BaseAgent, Role
+from .agents.batch import BatchReport, BatchTransferAgent
+from .agents.risk import MinBalance, RiskMonitorAgent
+from .audit.auditor import AuditorAgent
+from .contracts import deploy
 from .devnet.evm import EvmDevnet
 from .errors import Veto
+from .evm.abi import function
 from .evm.accounts import LocalSigner, Signer
-from .evm.tx import TxRequest
+from .evm.address import to_checksum
+from .evm.tx import TxReceipt, TxRequest, TxSender
+from .rpc.eth import EthRpc
 from .rpc.faults import FaultInjectingTransport
 from .rpc.transport import Transport
+from .storage.stores import ContentStore
 from .workflow.config import AsyncWorkflowConfig, RetryPolicy
 from .workflow.context import RunContext
 from .workflow.engine import AsyncWorkflow
+from .workflow.result import WorkflowResult
 from .workflow.task import Task
 
-__all__ = ["DigestAuditor", "NativePayout", "TreasuryCheck", "build_demo"]
+__all__ = ["NativePayout", "TreasuryCheck", "build_demo"]
 
 CHAINS = {1: "ethereum", 137: "polygon"}
 LATENCY = 0.05
@@ -74,41 +83,43 @@ class NativePayout(BaseAgent):
         self.index = index
         self.signer = signer
 
-    async def execute(self, task: Task, ctx: RunContext) -> Any:
+    async def execute(self, task: Task, ctx: RunContext) -> TxReceipt:
         payout = task.params["payouts"][self.index]
         chain_id = payout["chain_id"]
         sender = ctx.sender(self.signer, chain_id, poll_interval=LATENCY)
-        receipt = await sender.send(TxRequest(to=payout["to"], value=payout["amount"]))
-        return {"chain": CHAINS[chain_id], "hash": receipt.hash, "gas_used": receipt.gas_used}
+        return await sender.send(TxRequest(to=payout["to"], value=payout["amount"]))
 
 
-class DigestAuditor(BaseAgent):
-    """Records every outcome and a SHA-256 digest of them (the audit issue signs and stores it)."""
-
-    role = Role.AUDITOR
-
-    async def execute(self, task: Task, ctx: RunContext) -> Any:
-        assert ctx.status is not None
-        record = {
-            "run_id": ctx.run_id,
-            "status": ctx.status.value,
-            "outcomes": [
-                [o.agent, o.role.value, o.status.value, len(o.attempts), o.output]
-                for o in ctx.outcomes
-                if o.role is not Role.AUDITOR
-            ],
-        }
-        canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), default=str)
-        return hashlib.sha256(canonical.encode()).hexdigest()
+USDC = 10**6
+MINT = function("mint(address,uint256)")
 
 
-def build_demo(agents: int, *, seed: int = 7) -> tuple[AsyncWorkflow, Task]:
-    """The demo workflow and its task: ``agents`` payouts split over the two chains."""
+async def _deploy_tokens(devnet: EvmDevnet, treasury: LocalSigner, usdc: int) -> dict[str, str]:
+    """A test USDC the treasury holds ``usdc`` of, and a BatchPayer, on ``devnet``."""
+    async with devnet.client() as client:
+        sender = TxSender(EthRpc(client), treasury, devnet.chain_id)
+        token = await deploy(sender, "TestToken", "Test USDC", "USDC", 6)
+        await sender.send(
+            TxRequest(to=token, data="0x" + MINT.encode(treasury.address, usdc).hex())
+        )
+        return {"usdc": token, "batcher": await deploy(sender, "BatchPayer")}
+
+
+def _vendor(label: str) -> str:
+    return to_checksum("0x" + hashlib.sha256(label.encode()).hexdigest()[:40])
+
+
+async def build_demo(
+    agents: int, *, batch: int = 50, seed: int = 7, store: ContentStore | None = None
+) -> tuple[AsyncWorkflow, Task]:
+    """The demo workflow and its task: on each chain a batched USDC payroll of ``batch``
+    vendors, and ``agents`` native payouts split over the two chains, each its own agent."""
     rng = random.Random(seed)
     devnets = {
         chain_id: EvmDevnet(chain_id=chain_id, name=name) for chain_id, name in CHAINS.items()
     }
     treasury = LocalSigner("0x" + devnets[1].accounts[0].key.hex())  # a public test key
+    tokens = {c: await _deploy_tokens(d, treasury, 10**9 * USDC) for c, d in devnets.items()}
 
     def remote(devnet: EvmDevnet, chain_seed: int) -> Any:
         def transport() -> Transport:
@@ -121,16 +132,41 @@ def build_demo(agents: int, *, seed: int = 7) -> tuple[AsyncWorkflow, Task]:
     payouts = [
         {
             "chain_id": 1 if i % 2 == 0 else 137,
-            "to": to_checksum_address(hashlib.sha256(f"vendor-{i}".encode()).hexdigest()[:40]),
+            "to": _vendor(f"vendor-{i}"),
             "amount": rng.randrange(10**15, 10**18),
         }
         for i in range(agents)
     ]
+    payrolls: list[BaseAgent] = []
+    usdc_needed: list[BaseAgent] = []
+    for chain_id, name in CHAINS.items():
+        staff = [
+            (_vendor(f"{name}-staff-{i}"), rng.randrange(500, 5_000) * USDC) for i in range(batch)
+        ]
+        payrolls.append(
+            BatchTransferAgent(
+                staff, token=tokens[chain_id]["usdc"], batcher=tokens[chain_id]["batcher"],
+                chain_id=chain_id, signer=treasury, name=f"payroll@{name}",
+            )
+        )  # fmt: skip
+        total = sum(amount for _, amount in staff)
+        usdc_needed.append(
+            RiskMonitorAgent(
+                [
+                    MinBalance(
+                        treasury.address, total, token=tokens[chain_id]["usdc"], chain_id=chain_id
+                    )
+                ],
+                name=f"usdc@{name}",
+            )
+        )
     workflow = AsyncWorkflow(
         [
             TreasuryCheck(treasury.address),
+            *usdc_needed,
+            *payrolls,
             *(NativePayout(i, treasury) for i in range(agents)),
-            DigestAuditor(),
+            AuditorAgent(signer=treasury, store=store),
         ],
         AsyncWorkflowConfig(
             max_workers=16,
@@ -141,3 +177,29 @@ def build_demo(agents: int, *, seed: int = 7) -> tuple[AsyncWorkflow, Task]:
         rpc={chain_id: remote(devnet, seed + chain_id) for chain_id, devnet in devnets.items()},
     )
     return workflow, Task(action="payout", params={"payouts": payouts}, chain_id=1)
+
+
+def receipts_by_agent(result: WorkflowResult) -> list[tuple[str, TxReceipt]]:
+    """Every transaction of the run, with the agent that sent it."""
+    rows: list[tuple[str, TxReceipt]] = []
+    for outcome in result.by_role(Role.EXECUTOR):
+        output = outcome.output
+        if isinstance(output, TxReceipt):
+            rows.append((outcome.agent, output))
+        elif isinstance(output, BatchReport):
+            rows += [(outcome.agent, r) for r in output.receipts]
+    return rows
+
+
+def batching_savings(result: WorkflowResult) -> dict[str, Any]:
+    """What the payrolls used against the node's estimate of one transaction per payout."""
+    reports = [o.output for o in result.outcomes if isinstance(o.output, BatchReport)]
+    used = sum(r.gas_used for r in reports)
+    one_by_one = sum(r.estimated_individual_gas for r in reports)
+    return {
+        "payouts": sum(len(t.payouts) for r in reports for t in r.transactions),
+        "transactions": sum(len(r.receipts) for r in reports),
+        "gas_used": used,
+        "one_by_one_estimate": one_by_one,
+        "gas_saved_pct": 100 * (1 - used / one_by_one) if one_by_one else 0.0,
+    }
