@@ -26,6 +26,7 @@ from .workflow.events import (
     RetryScheduled,
     RunFinished,
 )
+from .workflow.engine import AsyncWorkflow
 from .workflow.result import WorkflowResult
 
 app = typer.Typer(
@@ -226,6 +227,146 @@ def devnet(
                     break
 
     anyio.run(main, backend=backend)
+
+
+def _load_workflow(target: str) -> tuple[AsyncWorkflow, Any]:
+    """``path/to/file.py:name`` -> (the workflow, the module's ``task`` or None)."""
+    import importlib.util
+    from pathlib import Path
+
+    path_text, _, name = target.rpartition(":")
+    if not path_text or not name:
+        raise typer.BadParameter("expected path/to/file.py:name", param_hint="TARGET")
+    path = Path(path_text)
+    if not path.is_file():
+        raise typer.BadParameter(f"{path}: no such file", param_hint="TARGET")
+    spec = importlib.util.spec_from_file_location(f"_anyio_workflow_user_{path.stem}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(path.parent.resolve()))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.pop(0)
+    found = getattr(module, name, None)
+    if callable(found) and not isinstance(found, AsyncWorkflow):
+        found = found()
+    if not isinstance(found, AsyncWorkflow):
+        raise typer.BadParameter(f"{name} in {path} is not an AsyncWorkflow", param_hint="TARGET")
+    return found, getattr(module, "task", None)
+
+
+def _rpc_overrides(values: list[str]) -> dict[int, str]:
+    overrides: dict[int, str] = {}
+    for value in values:
+        chain_text, _, url = value.partition("=")
+        if not chain_text.isdigit() or not url.startswith(("http://", "https://")):
+            raise typer.BadParameter(f"expected CHAIN=URL, got {value[:12]}...", param_hint="--rpc")
+        overrides[int(chain_text)] = url
+    return overrides
+
+
+def _signer_from_environment(keystore: str | None) -> Any:
+    """The paying key: ANYIO_WORKFLOW_PRIVATE_KEY, or a keystore file whose password is in
+    ANYIO_WORKFLOW_KEYSTORE_PASSWORD. Never a command-line argument."""
+    import os
+
+    from pydantic import SecretStr
+
+    from .evm.accounts import LocalSigner
+
+    if keystore is not None:
+        password = os.environ.get("ANYIO_WORKFLOW_KEYSTORE_PASSWORD")
+        if password is None:
+            raise typer.BadParameter(
+                "set ANYIO_WORKFLOW_KEYSTORE_PASSWORD to the keystore's password",
+                param_hint="--keystore",
+            )
+        try:
+            return LocalSigner.from_keystore(keystore, SecretStr(password))
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--keystore") from None
+    key = os.environ.get("ANYIO_WORKFLOW_PRIVATE_KEY")
+    if key is None:
+        return None
+    try:
+        return LocalSigner(SecretStr(key))
+    except ValueError:
+        raise typer.BadParameter(
+            "ANYIO_WORKFLOW_PRIVATE_KEY is not a valid private key", param_hint="environment"
+        ) from None
+
+
+@app.command()
+def run(
+    target: Annotated[str, typer.Argument(help="path/to/file.py:workflow")],
+    action: Annotated[
+        str | None, typer.Option(help="the task's action (else the file's task)")
+    ] = None,
+    params: Annotated[str | None, typer.Option(help="the task's params, as JSON")] = None,
+    chain_id: Annotated[int | None, typer.Option(min=1, help="the task's chain")] = None,
+    rpc: Annotated[list[str] | None, typer.Option(help="CHAIN=URL, repeatable")] = None,
+    keystore: Annotated[str | None, typer.Option(help="an encrypted keystore file")] = None,
+    backend: Annotated[str, typer.Option(help="asyncio or trio")] = "asyncio",
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object on stdout")] = False,
+) -> None:
+    """Run a workflow from a Python file against real endpoints, with live progress.
+
+    The key comes from ANYIO_WORKFLOW_PRIVATE_KEY, or from --keystore with its password in
+    ANYIO_WORKFLOW_KEYSTORE_PASSWORD; it becomes the workflow's ``signer`` service."""
+    from .workflow.task import Task
+
+    if backend not in ("asyncio", "trio"):
+        raise typer.BadParameter("must be asyncio or trio", param_hint="--backend")
+    workflow, file_task = _load_workflow(target)
+    services: dict[str, Any] = {}
+    signer = _signer_from_environment(keystore)
+    if signer is not None:
+        services["signer"] = signer
+    workflow = workflow.replace(rpc=_rpc_overrides(rpc or []), **services)
+    try:
+        parsed = json.loads(params) if params is not None else None
+    except json.JSONDecodeError as exc:
+        raise typer.BadParameter(f"not JSON: {exc.msg}", param_hint="--params") from None
+    if action is not None:
+        task: Any = Task.coerce(action, chain_id=chain_id, params=parsed)
+    elif file_task is not None:
+        task = Task.coerce(file_task, chain_id=chain_id, params=parsed)
+    else:
+        raise typer.BadParameter(
+            "give --action, or define `task` in the file", param_hint="--action"
+        )
+
+    async def main() -> WorkflowResult:
+        if as_json:
+            return await workflow.run(task)
+        with (
+            Progress(*_columns(), console=console, transient=False) as progress,
+            workflow.subscribe() as events,
+        ):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(_show_progress, events, progress)
+                result = await workflow.run(task)
+            return result
+
+    result = anyio.run(main, backend=backend)
+    audit = result.audit
+    summary = _summary(result) | {
+        "receipts": [r.model_dump(mode="json") if hasattr(r, "model_dump") else r for r in result],
+        "cid": str(audit.cid) if audit else None,
+    }
+    if as_json:
+        print(json.dumps(summary, default=str))
+    else:
+        Console().print(f"run {result.run_id}: {result.status.value}")
+        for receipt in result:
+            Console().print(f"  {getattr(receipt, 'hash', receipt)}")
+        if result.error is not None:
+            Console().print(f"  [red]{type(result.error).__name__}[/red]: {result.error}")
+        if audit is not None:
+            Console().print(f"  audit record {audit.cid}")
+    if not result.ok:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -3,6 +3,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import anyio
+import anyio.to_thread
 import pytest
 from typer.testing import CliRunner
 
@@ -42,3 +44,61 @@ def test_demo_rejects_a_bad_backend_with_exit_code_2() -> None:
     result = CliRunner().invoke(app, ["demo", "--backend", "curio"])
     assert result.exit_code == 2
     assert "must be asyncio or trio" in result.output
+
+
+WORKFLOW_FILE = """
+from anyio_workflow import AsyncWorkflow
+from anyio_workflow.agents import NativeTransferAgent
+
+workflow = AsyncWorkflow([NativeTransferAgent("{to}", 12345)], rpc={{31337: "http://127.0.0.1:9"}})
+task = {{"action": "pay", "chain_id": 31337}}
+"""
+
+
+async def test_run_executes_a_users_workflow_against_a_real_node(tmp_path: Path) -> None:
+    from anyio_workflow.devnet import Anvil
+    from anyio_workflow.evm import NonceManager
+    from anyio_workflow.rpc import EthRpc, JsonRpcClient
+
+    NonceManager._shared.clear()
+    async with Anvil() as anvil:
+        to = anvil.accounts[8].address
+        path = tmp_path / "payouts.py"
+        path.write_text(WORKFLOW_FILE.format(to=to))
+        key = "0x" + anvil.accounts[4].key.hex()
+        args = ["run", f"{path}:workflow", "--rpc", f"31337={anvil.url}", "--json"]
+        out = await anyio.to_thread.run_sync(
+            lambda: CliRunner().invoke(app, args, env={"ANYIO_WORKFLOW_PRIVATE_KEY": key})
+        )
+        assert out.exit_code == 0, out.output
+        summary = json.loads(out.stdout)
+        assert summary["status"] == "succeeded" and len(summary["receipts"]) == 1
+        assert key[2:] not in out.output
+        async with JsonRpcClient(anvil.url) as client:
+            receipt = await EthRpc(client).get_transaction_receipt(summary["receipts"][0]["hash"])
+            assert receipt is not None and receipt["status"] == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (["run", "nope.py:workflow"], {}, "no such file"),
+        (["run", "{file}:workflow", "--rpc", "one=http://x"], {}, "CHAIN=URL"),
+        (
+            ["run", "{file}:workflow"],
+            {"ANYIO_WORKFLOW_PRIVATE_KEY": "0x12"},
+            "not a valid private key",
+        ),
+        (["run", "{file}:workflow", "--params", "{{"], {}, "not JSON"),
+        (["run", "{file}:missing"], {}, "is not an AsyncWorkflow"),
+    ],
+)
+def test_run_rejects_bad_input_with_one_line_and_exit_code_2(
+    tmp_path: Path, args: list[str], env: dict[str, str], message: str
+) -> None:
+    path = tmp_path / "flow.py"
+    path.write_text(WORKFLOW_FILE.format(to="0x" + "11" * 20))
+    args = [a.format(file=path) if "{file}" in a else a.replace("{{", "{") for a in args]
+    out = CliRunner().invoke(app, args, env={**env, "COLUMNS": "250"})
+    assert out.exit_code == 2
+    assert message in out.output and "Traceback" not in out.output

@@ -111,6 +111,22 @@ class AsyncWorkflow:
         self._completed: dict[str, WorkflowResult] = {}
         self._auditor: BaseAgent | None = None
 
+    def replace(
+        self, *, rpc: Mapping[int, RpcTarget] | None = None, **services: Any
+    ) -> AsyncWorkflow:
+        """A copy with the same agents and config, whose ``rpc`` entries and services are
+        updated by those given (what ``anyio-workflow run --rpc`` does)."""
+        return AsyncWorkflow(
+            self.agents,
+            self.config,
+            clock=self._clock,
+            sleep=self._sleep,
+            rng=self._rng,
+            limiter=self._limiter,
+            rpc={**self._rpc.targets, **(rpc or {})},
+            **{**self.services, **services},
+        )
+
     def _default_auditor(self) -> BaseAgent:
         """The auditor of registry-built runs: one per workflow, so its records chain.
         It signs with the ``auditor_signer`` service (else a key of its own) and stores in
