@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from .workflow.engine import AsyncWorkflow
 from .workflow.events import (
     AgentFinished,
     AgentStarted,
@@ -26,7 +27,6 @@ from .workflow.events import (
     RetryScheduled,
     RunFinished,
 )
-from .workflow.engine import AsyncWorkflow
 from .workflow.result import WorkflowResult
 
 app = typer.Typer(

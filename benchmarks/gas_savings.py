@@ -29,7 +29,14 @@ from anyio_workflow import AsyncWorkflow, AsyncWorkflowConfig
 from anyio_workflow.agents import BatchTransferAgent
 from anyio_workflow.contracts import deploy
 from anyio_workflow.devnet import Anvil
-from anyio_workflow.evm import CustomFees, LocalSigner, NonceManager, TxRequest, TxSender, to_checksum
+from anyio_workflow.evm import (
+    CustomFees,
+    LocalSigner,
+    NonceManager,
+    TxRequest,
+    TxSender,
+    to_checksum,
+)
 from anyio_workflow.evm.abi import function
 from anyio_workflow.rpc import EthRpc, JsonRpcClient
 

@@ -102,7 +102,9 @@ def main() -> None:
         print(json.dumps(figures))
         return
     print(f"{AGENTS} agents x {CALLS} sequential calls, {LATENCY * 1000:.0f} ms added per call")
-    print(f"{'backend':<8} {'sequential':>11} {'workflow':>9} {'vs floor':>9} {'vs sequential':>14}")
+    print(
+        f"{'backend':<8} {'sequential':>11} {'workflow':>9} {'vs floor':>9} {'vs sequential':>14}"
+    )
     for backend in ("asyncio", "trio"):
         f = figures[backend]
         print(f"{backend:<8} {f['sequential_s']:>10.3f}s {f['workflow_s']:>8.3f}s "
