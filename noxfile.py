@@ -13,7 +13,7 @@ nox.options.default_venv_backend = "none"
 nox.options.sessions = ["lint", "typecheck", "tests"]
 
 PYTHON = sys.executable
-BENCHMARKS = sorted(Path("benchmarks").glob("*.py"))
+BENCHMARKS = sorted(p for p in Path("benchmarks").glob("*.py") if not p.name.startswith("_"))
 
 
 @nox.session
@@ -41,6 +41,13 @@ def bench(session: nox.Session) -> None:
     full = "--full" in session.posargs
     for script in BENCHMARKS:
         session.run(PYTHON, str(script), *([] if full else ["--quick"]))
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the docs site (mkdocs-material, API pages by mkdocstrings) with --strict."""
+    session.env["NO_MKDOCS_2_WARNING"] = "1"
+    session.run(PYTHON, "-m", "mkdocs", "build", "--strict", *session.posargs)
 
 
 @nox.session
