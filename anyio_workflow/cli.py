@@ -373,6 +373,7 @@ def run(
 def cid(
     path: Annotated[str, typer.Argument(help="a file, or - for standard input")],
     cid_version: Annotated[int, typer.Option(min=0, max=1, help="0 (Qm...) or 1 (bafy...)")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object on stdout")] = False,
 ) -> None:
     """Print the CID that `ipfs add --only-hash [--cid-version 1]` prints, and nothing else."""
     from pathlib import Path
@@ -388,7 +389,11 @@ def cid(
             raise typer.BadParameter(f"cannot read it ({exc.strerror})", param_hint="PATH") from (
                 None
             )
-    print(import_file(data, cid_version=cid_version))
+    root = import_file(data, cid_version=cid_version)
+    if as_json:
+        print(json.dumps({"cid": str(root), "cid_version": cid_version, "size": len(data)}))
+    else:
+        print(root)
 
 
 @app.command()

@@ -137,3 +137,13 @@ def test_cid_command_on_a_missing_file_is_one_clear_error(tmp_path: Path) -> Non
     )  # fmt: skip
     assert out.returncode == 2
     assert "cannot read it" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_cid_command_json() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "anyio_workflow", "cid", "-", "--json", "--cid-version", "1"],
+        input=b"hello world\n", capture_output=True, check=True,
+    )  # fmt: skip
+    assert json.loads(out.stdout) == {
+        "cid": VECTORS["text"][0]["cid_v1"], "cid_version": 1, "size": 12,
+    }  # fmt: skip
