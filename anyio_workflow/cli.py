@@ -110,16 +110,7 @@ def demo(
         workflow, task = await build_demo(
             agents, batch=batch, seed=seed, store=LocalStore(store) if store else None
         )
-        if as_json:
-            return await workflow.run(task)
-        with (
-            Progress(*_columns(), console=console, transient=False) as progress,
-            workflow.subscribe() as events,
-        ):
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(_show_progress, events, progress)
-                result = await workflow.run(task)
-            return result
+        return await _run(workflow, task, progress=not as_json)
 
     started = time.perf_counter()
     result = anyio.run(main, backend=backend)
@@ -169,6 +160,20 @@ def demo(
             out.print(f"audit record {audit.cid}{where}; Merkle root {audit.root}")
     if not result.ok:
         raise typer.Exit(1)
+
+
+async def _run(workflow: AsyncWorkflow, task: Any, *, progress: bool) -> WorkflowResult:
+    """Run ``task``, with a live progress bar per agent from the workflow's events."""
+    if not progress:
+        return await workflow.run(task)
+    with (
+        Progress(*_columns(), console=console, transient=False) as bars,
+        workflow.subscribe() as events,
+    ):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(_show_progress, events, bars)
+            result = await workflow.run(task)
+        return result
 
 
 def _columns() -> tuple[Any, ...]:
@@ -338,16 +343,7 @@ def run(
         )
 
     async def main() -> WorkflowResult:
-        if as_json:
-            return await workflow.run(task)
-        with (
-            Progress(*_columns(), console=console, transient=False) as progress,
-            workflow.subscribe() as events,
-        ):
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(_show_progress, events, progress)
-                result = await workflow.run(task)
-            return result
+        return await _run(workflow, task, progress=not as_json)
 
     result = anyio.run(main, backend=backend)
     audit = result.audit

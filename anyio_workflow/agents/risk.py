@@ -22,6 +22,7 @@ from ._util import resolve_signer, token_balance
 from .base import BaseAgent, Role
 
 if TYPE_CHECKING:
+    from ..rpc.eth import EthRpc
     from ..workflow.context import RunContext
     from ..workflow.task import Task
 
@@ -59,6 +60,13 @@ async def _price(ctx: RunContext, key: str) -> Decimal:
         published: Any = await ctx.wait_for(key)
         return Decimal(getattr(published, "value", published))
     raise _NotPublished(f"no price was published under {key!r} within {WAIT:.0f} s")
+
+
+async def _balance(eth: EthRpc, account: str, token: str | None) -> int:
+    """``account``'s balance of ``token``, or of the chain's coin without one."""
+    if token is None:
+        return await eth.get_balance(account)
+    return await token_balance(eth, token, account)
 
 
 @dataclass(frozen=True)
@@ -106,12 +114,8 @@ class MinBalance:
     chain_id: int | None = None
 
     async def check(self, task: Task, ctx: RunContext) -> str | None:
-        eth = ctx.eth(self.chain_id or ctx.chain_id)
         account = to_checksum(self.account)
-        if self.token is None:
-            balance = await eth.get_balance(account)
-        else:
-            balance = await token_balance(eth, self.token, account)
+        balance = await _balance(ctx.eth(self.chain_id or ctx.chain_id), account, self.token)
         if balance < self.threshold:
             what = f"token {self.token}" if self.token else "native"
             return f"{account} holds {balance} ({what}), under the threshold of {self.threshold}"
@@ -130,12 +134,8 @@ class MaxUtilization:
         total = task.params.get("total")
         if total is None:
             return f"utilization: the task has no 'total' to compare with {self.threshold:.0%}"
-        eth = ctx.eth(ctx.chain_id)
         account = to_checksum(self.account or resolve_signer(None, ctx).address)
-        if self.token is None:
-            balance = await eth.get_balance(account)
-        else:
-            balance = await token_balance(eth, self.token, account)
+        balance = await _balance(ctx.eth(ctx.chain_id), account, self.token)
         if int(total) > balance * self.threshold:
             share = int(total) / balance if balance else float("inf")
             return (
