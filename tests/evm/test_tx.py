@@ -202,10 +202,10 @@ async def test_transient_failures_while_waiting_never_send_twice() -> None:
     devnet = EvmDevnet()
     NonceManager._shared.clear()
     signer = LocalSigner("0x" + devnet.accounts[0].key.hex())
-    # Requests 1-5 go through (estimate, fees, nonce, send, block); then the node
+    # Requests 1-6 go through (estimate, fees, genesis, nonce, send, block); then the node
     # fails for a while, as a flaky endpoint does; the client's own retries give up.
     faults = FaultInjectingTransport(
-        devnet.transport(), schedule=[None] * 5 + ["http_503"] * 12, seed=1
+        devnet.transport(), schedule=[None] * 6 + ["http_503"] * 12, seed=1
     )
     async with JsonRpcClient(faults, retry=None, coalesce=False) as client:
         sender = TxSender(EthRpc(client), signer, devnet.chain_id, poll_interval=0.01)
@@ -221,8 +221,8 @@ async def test_a_lost_answer_to_a_broadcast_sends_the_same_bytes_again() -> None
     devnet = EvmDevnet()
     NonceManager._shared.clear()
     signer = LocalSigner("0x" + devnet.accounts[0].key.hex())
-    # Request 5 is the broadcast: the node gets it, the answer is lost on the way back.
-    faults = FaultInjectingTransport(devnet.transport(), schedule=[None] * 4 + ["drop_after"])
+    # Request 6 is the broadcast: the node gets it, the answer is lost on the way back.
+    faults = FaultInjectingTransport(devnet.transport(), schedule=[None] * 5 + ["drop_after"])
     async with JsonRpcClient(faults, retry=None, coalesce=False) as client:
         sender = TxSender(EthRpc(client), signer, devnet.chain_id, poll_interval=0.01)
         receipt = await sender.send(TxRequest(to=devnet.accounts[1].address, value=5))
@@ -236,7 +236,7 @@ async def test_an_uncertain_broadcast_is_reported_and_its_nonce_kept() -> None:
     devnet = EvmDevnet()
     NonceManager._shared.clear()
     signer = LocalSigner("0x" + devnet.accounts[0].key.hex())
-    faults = FaultInjectingTransport(devnet.transport(), schedule=[None] * 4 + ["drop"] * 3)
+    faults = FaultInjectingTransport(devnet.transport(), schedule=[None] * 5 + ["drop"] * 3)
     async with JsonRpcClient(faults, retry=None, coalesce=False) as client:
         eth = EthRpc(client)
         sender = TxSender(eth, signer, devnet.chain_id, poll_interval=0.01)
