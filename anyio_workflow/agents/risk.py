@@ -136,11 +136,12 @@ class MaxUtilization:
             return f"utilization: the task has no 'total' to compare with {self.threshold:.0%}"
         account = to_checksum(self.account or resolve_signer(None, ctx).address)
         balance = await _balance(ctx.eth(ctx.chain_id), account, self.token)
-        if int(total) > balance * self.threshold:
-            share = int(total) / balance if balance else float("inf")
+        moved = int(total)  # base units; compared exactly, in Decimal
+        if Decimal(moved) > Decimal(balance) * Decimal(str(self.threshold)):
+            share = f"{Decimal(moved) / Decimal(balance):.1%}" if balance else "all"
             return (
-                f"utilization: the run moves {int(total)} of {account}'s {balance} "
-                f"({share:.1%}), over the threshold of {self.threshold:.0%}"
+                f"utilization: the run moves {moved} of {account}'s {balance} "
+                f"({share}), over the threshold of {self.threshold:.0%}"
             )
         return None
 

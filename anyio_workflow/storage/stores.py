@@ -16,6 +16,7 @@ Every ``get`` checks the bytes against the CID, whatever the store, and raises
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from collections.abc import Mapping
@@ -161,7 +162,7 @@ class LocalStore:
                 os.fsync(file.fileno())
             os.replace(temp, path)
         except BaseException:
-            with _suppress_os_error():
+            with contextlib.suppress(OSError):
                 os.unlink(temp)
             raise
         directory = os.open(path.parent, os.O_RDONLY)
@@ -203,14 +204,6 @@ class LocalStore:
 
     def __repr__(self) -> str:
         return f"<LocalStore {self.root}>"
-
-
-class _suppress_os_error:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> bool:
-        return exc[0] is not None and issubclass(exc[0], OSError)  # type: ignore[arg-type]
 
 
 class KuboStore:
