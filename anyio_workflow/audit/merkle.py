@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 from eth_abi.abi import encode as abi_encode
 
 from .._hash import keccak256, keccak_256
+from ..evm.encoding import hex_bytes
 
 __all__ = ["MultiProof", "StandardMerkleTree", "leaf_hash", "node_hash", "process_proof"]
 
@@ -53,13 +54,9 @@ def _hex(data: bytes) -> str:
 
 
 def _bytes(value: Any, field: str) -> bytes:
-    if isinstance(value, bytes | bytearray):
-        return bytes(value)
-    if isinstance(value, str) and value.startswith("0x"):
-        try:
-            return bytes.fromhex(value[2:])
-        except ValueError:
-            pass
+    raw = hex_bytes(value)
+    if raw is not None:
+        return raw
     raise ValueError(f"{field}: expected bytes or 0x-hex, got {value!r}")
 
 

@@ -26,7 +26,7 @@ import coincurve
 
 from .._hash import keccak256 as keccak
 
-__all__ = ["fast_sign", "rlp_encode"]
+__all__ = ["fast_sign", "hex_bytes", "rlp_encode"]
 
 _TYPE2 = {"chainId", "nonce", "maxPriorityFeePerGas", "maxFeePerGas", "gas", "value"}
 _LEGACY = {"chainId", "nonce", "gasPrice", "gas", "value"}
@@ -56,7 +56,8 @@ def rlp_encode(item: RlpItem) -> bytes:
     return _length_prefix(len(payload), 0xC0) + payload
 
 
-def _bytes(value: Any) -> bytes | None:
+def hex_bytes(value: Any) -> bytes | None:
+    """``value`` as bytes when it is bytes or 0x-hex text; ``None`` otherwise."""
     if isinstance(value, bytes | bytearray):
         return bytes(value)
     if isinstance(value, str) and value.startswith("0x"):
@@ -71,8 +72,8 @@ def fast_sign(key: coincurve.PrivateKey, tx: Mapping[str, Any]) -> tuple[bytes, 
     """``(raw, hash)`` for a type-2 or EIP-155 legacy transaction; ``None`` otherwise."""
     keys = set(tx) - _OPTIONAL
     to = tx.get("to")
-    to_bytes = b"" if to is None else _bytes(to)
-    data = _bytes(tx.get("data", "0x"))
+    to_bytes = b"" if to is None else hex_bytes(to)
+    data = hex_bytes(tx.get("data", "0x"))
     if to_bytes is None or len(to_bytes) not in (0, 20) or data is None or tx.get("accessList"):
         return None
     if to is not None and not to_bytes:
