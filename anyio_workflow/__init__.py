@@ -5,11 +5,24 @@ This module is the public face; everything else is an implementation detail::
     from anyio_workflow import AsyncWorkflow, AsyncWorkflowConfig, BaseAgent, Role
 """
 
-from .agents.base import BaseAgent, Role
+from .agents.auditor import AuditorAgent
+from .agents.context import AgentContext
+from .core.agent import BaseAgent
+from .core.config import AsyncWorkflowConfig
+from .core.context import RunContext
+from .core.fees import FEE_STRATEGIES, CustomFees, FeeStrategy, GasStrategy
+from .core.outcome import AgentOutcome, Attempt
+from .core.retry import RetryPolicy
+from .core.roles import Role
+from .core.status import AgentStatus, Phase, RunStatus
+from .core.task import Task
 from .errors import (
     AnyioWorkflowError,
     AttemptTimeout,
     DuplicateRunError,
+    InvalidArgument,
+    InvalidType,
+    NotFound,
     RunError,
     RunFailed,
     RunTimedOut,
@@ -17,11 +30,11 @@ from .errors import (
     StepBudgetExceeded,
     TransientError,
     UnknownActionError,
+    UsageError,
     Veto,
     is_transient,
 )
-from .workflow.config import AsyncWorkflowConfig, GasStrategy, RetryPolicy
-from .workflow.context import RunContext
+from .evm.nonce import NonceManagers
 from .workflow.engine import AsyncWorkflow
 from .workflow.events import (
     AgentFinished,
@@ -35,13 +48,13 @@ from .workflow.events import (
     Vetoed,
 )
 from .workflow.registry import known_actions, register_action, unregister_action
-from .workflow.result import AgentOutcome, Attempt, WorkflowResult
-from .workflow.status import AgentStatus, Phase, RunStatus
-from .workflow.task import Task
+from .workflow.result import WorkflowResult
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "FEE_STRATEGIES",
+    "AgentContext",
     "AgentFinished",
     "AgentOutcome",
     "AgentStarted",
@@ -76,6 +89,14 @@ __all__ = [
     "Veto",
     "Vetoed",
     "WorkflowResult",
+    "AuditorAgent",
+    "CustomFees",
+    "FeeStrategy",
+    "InvalidArgument",
+    "InvalidType",
+    "NonceManagers",
+    "NotFound",
+    "UsageError",
     "__version__",
     "is_transient",
     "known_actions",

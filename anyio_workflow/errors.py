@@ -8,16 +8,37 @@ pydantic model rejects raises pydantic's ``ValidationError``, which names the fi
 ::
 
     AnyioWorkflowError                 base class; .short_message, .details, .transient
+    ├── InvalidArgument                a value given to the library is wrong (also a ValueError)
+    │   ├── InvalidType                a value of the wrong type (also a TypeError)
+    │   ├── InvalidAddress             not an EVM address (or a bad EIP-55 checksum)
+    │   ├── AbiError                   a signature, type or value the ABI codec refuses
+    │   ├── InvalidCID                 not a CID, or one of a kind not supported here
+    │   ├── DagError                   bytes or values that are not canonical DAG-JSON/CBOR
+    │   ├── CarError                   not a CAR v1 archive
+    │   └── MerkleError                a Merkle tree, proof or leaf that cannot be used
+    ├── NotFound                       a name asked for is not there (also a KeyError)
+    │   └── UnknownActionError         no agents given and no action registered under that name
+    ├── UsageError                     a call out of order, e.g. a workflow opened twice
+    │                                  (also a RuntimeError)
+    ├── DevnetError                    a devnet or node could not start (also a RuntimeError)
+    │   └── AnvilNotFound              no anvil binary (npm ci, or ANVIL_BIN)
+    ├── RpcFault                       raised inside a served devnet or fake node: the answer
+    │                                  is this error (a JSON-RPC code, or an HTTP status)
     ├── TransientError                 raise it from an agent to ask the retry engine to retry
     │   └── AttemptTimeout             one attempt ran past RetryPolicy.attempt_timeout
     ├── Veto                           raised by a validator: the run must not go ahead
     ├── StepBudgetExceeded             the run would pass AsyncWorkflowConfig.context_length
-    ├── UnknownActionError             no agents given and no action registered under that name
     ├── DuplicateRunError              a run with the same idempotency key is already running
     ├── RunError                       raised by WorkflowResult.raise_for_status(); has .result
     │   ├── RunVetoed                  a validator vetoed the run
     │   ├── RunFailed                  an agent failed, or the step budget ran out
     │   └── RunTimedOut                the run's deadline passed
+    ├── TransactionError               something failed after a broadcast; .hashes, .receipt
+    ├── FeeCapExceeded                 an eco transaction would pass its fee cap; nothing sent
+    ├── StoreError                     a content store failed
+    │   ├── StoreUnavailable       *   the store did not answer, or a server error
+    │   ├── BlockNotFound              the store does not have the block (also a LookupError)
+    │   └── CorruptBlock               the bytes do not match their CID
     └── RpcError                       a JSON-RPC call failed; .method, .endpoint (redacted)
         ├── TransportError         *   the request or its answer was lost on the way
         │   └── RequestTimeout     *   no answer within the timeout
@@ -46,49 +67,78 @@ redacted: API keys in the path, the query or the userinfo never appear in an err
 
 Cancellation is not an error of ours: it is the backend's cancellation exception, and it
 always propagates.
+
+This module is the bottom of the package: it imports nothing of ours, so that every layer
+can raise and catch these classes (``tests/test_architecture.py`` checks that every
+exception class of the package is defined here). Revert data is decoded here too, since
+:class:`ExecutionReverted` explains itself with it.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
-if TYPE_CHECKING:
-    from .workflow.result import WorkflowResult
+from eth_abi.abi import decode
+from eth_abi.exceptions import DecodingError
 
 __all__ = [
+    "AbiError",
+    "AnvilNotFound",
     "AnyioWorkflowError",
     "AttemptTimeout",
+    "BlockNotFound",
+    "CarError",
+    "CorruptBlock",
+    "DagError",
+    "DecodedRevert",
+    "DevnetError",
     "DuplicateRunError",
     "EndpointsExhausted",
     "ExecutionReverted",
+    "FeeCapExceeded",
     "HttpStatusError",
     "InternalError",
+    "InvalidAddress",
+    "InvalidArgument",
+    "InvalidCID",
     "InvalidInput",
     "InvalidParams",
     "InvalidRequest",
     "InvalidResponse",
+    "InvalidType",
     "JsonRpcError",
     "LimitExceeded",
+    "MerkleError",
     "MethodNotFound",
     "MethodNotSupported",
+    "NotFound",
+    "PANIC_REASONS",
     "ParseError",
     "RequestTimeout",
     "ResourceNotFound",
     "ResourceUnavailable",
     "RpcError",
-    "SimulationFailed",
-    "TransactionRejected",
-    "TransportError",
-    "WrongChainError",
-    "error_from_answer",
+    "RpcFault",
     "RunError",
     "RunFailed",
     "RunTimedOut",
     "RunVetoed",
+    "SimulationFailed",
     "StepBudgetExceeded",
+    "StoreError",
+    "StoreUnavailable",
+    "TransactionError",
+    "TransactionRejected",
     "TransientError",
+    "TransportError",
     "UnknownActionError",
+    "UsageError",
     "Veto",
+    "WrongChainError",
+    "decode_revert",
+    "error_class_for",
+    "error_from_answer",
     "is_transient",
 ]
 
@@ -110,6 +160,105 @@ class AnyioWorkflowError(Exception):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.short_message!r})"
+
+
+class InvalidArgument(AnyioWorkflowError, ValueError):
+    """A value given to the library is malformed or out of range; the message starts with
+    the field it came from. Raised before anything is signed or sent."""
+
+
+class InvalidType(InvalidArgument, TypeError):
+    """A value of the wrong type was given (an agent that is not a ``BaseAgent``, say)."""
+
+
+class InvalidAddress(InvalidArgument):
+    """Not a 20-byte EVM address, or a mixed-case address whose EIP-55 checksum is wrong."""
+
+
+class AbiError(InvalidArgument):
+    """A function signature, ABI type or value that the ABI codec refuses."""
+
+
+class InvalidCID(InvalidArgument):
+    """Not a CID, or a CID of a version, codec or hash this library does not handle."""
+
+
+class DagError(InvalidArgument):
+    """Bytes that are not canonical DAG-JSON or DAG-CBOR, or a value they cannot hold."""
+
+
+class CarError(InvalidArgument):
+    """Bytes that are not a CAR v1 archive."""
+
+
+class MerkleError(InvalidArgument):
+    """A Merkle tree, proof, multiproof or leaf that cannot be used as given."""
+
+
+class NotFound(AnyioWorkflowError, KeyError):
+    """A name that was asked for is not there: an agent, a service, a chain's endpoint."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return AnyioWorkflowError.__str__(self)
+
+
+class UsageError(AnyioWorkflowError, RuntimeError):
+    """The library was called out of order: a workflow opened twice, a devnet not started."""
+
+
+class DevnetError(AnyioWorkflowError, RuntimeError):
+    """A devnet or a local node could not start, or stopped serving."""
+
+
+class AnvilNotFound(DevnetError):
+    """No anvil binary: run ``npm ci`` (package-lock.json pins it) or set ``ANVIL_BIN``."""
+
+
+class RpcFault(AnyioWorkflowError):
+    """Raised inside a devnet's (or a fake node's) handler: the server answers with this
+    error, ``code`` being a JSON-RPC error code (or, for an HTTP fake, the status)."""
+
+    def __init__(self, code: int, message: str, data: object = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.data = data
+
+
+class TransactionError(AnyioWorkflowError):
+    """Something failed after a broadcast; ``hashes`` holds every hash sent, and
+    ``receipt`` the mined receipt (a ``TxReceipt``) when there is one."""
+
+    transient = False
+
+    def __init__(self, message: str, hashes: list[str], receipt: Any = None) -> None:
+        super().__init__(message, details=f"sent: {', '.join(hashes)}")
+        self.hashes = list(hashes)
+        self.receipt = receipt
+
+
+class FeeCapExceeded(AnyioWorkflowError):
+    """An eco transaction's deadline passed and sending now would pass the fee cap."""
+
+
+class StoreError(AnyioWorkflowError):
+    """A content store failed."""
+
+
+class StoreUnavailable(StoreError):
+    """The store did not answer, or answered with a server error: it may pass."""
+
+    transient = True
+
+
+class BlockNotFound(StoreError, LookupError):
+    """The store does not have the block."""
+
+
+class CorruptBlock(StoreError):
+    """The bytes a store returned are not the block the CID names."""
+
+    transient = False
 
 
 class TransientError(AnyioWorkflowError):
@@ -142,7 +291,7 @@ class StepBudgetExceeded(AnyioWorkflowError):
         self.budget = budget
 
 
-class UnknownActionError(AnyioWorkflowError, LookupError):
+class UnknownActionError(NotFound):
     """Raised when a workflow without agents is given an action nobody registered."""
 
     def __init__(self, action: str, known: list[str]) -> None:
@@ -166,9 +315,10 @@ class DuplicateRunError(AnyioWorkflowError):
 class RunError(AnyioWorkflowError):
     """Raised by :meth:`WorkflowResult.raise_for_status` for a run that did not succeed."""
 
-    def __init__(self, short_message: str, result: WorkflowResult) -> None:
+    def __init__(self, short_message: str, result: Any) -> None:
         super().__init__(short_message)
         self.result = result
+        """The ``WorkflowResult`` of the run."""
 
 
 class RunVetoed(RunError):
@@ -344,8 +494,6 @@ class ExecutionReverted(JsonRpcError):
     panic_code: int | None
 
     def _explain(self, message: str, data: object) -> str:
-        from .evm.revert import decode_revert
-
         decoded = decode_revert(data)
         self.reason = decoded.reason
         self.selector = decoded.selector
@@ -418,3 +566,57 @@ def error_from_answer(
 def is_transient(exc: BaseException) -> bool:
     """Whether retrying after ``exc`` could succeed: only errors marked transient are."""
     return getattr(exc, "transient", False) is True
+
+
+# -- revert data ---------------------------------------------------------------------------
+
+ERROR_SELECTOR = "0x08c379a0"  # keccak("Error(string)")[:4]
+PANIC_SELECTOR = "0x4e487b71"  # keccak("Panic(uint256)")[:4]
+
+PANIC_REASONS = {
+    0x00: "generic compiler panic",
+    0x01: "assertion failed",
+    0x11: "arithmetic overflow or underflow",
+    0x12: "division or modulo by zero",
+    0x21: "conversion to an invalid enum value",
+    0x22: "incorrectly encoded storage byte array",
+    0x31: "pop() on an empty array",
+    0x32: "array index out of bounds",
+    0x41: "too much memory allocated",
+    0x51: "call to a zero-initialized internal function",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedRevert:
+    """What revert data says: ``Error(string)``, ``Panic(uint256)`` or a custom error."""
+
+    reason: str | None = None
+    """The ``Error(string)`` message, or a description of the panic."""
+    selector: str | None = None
+    """The first four bytes of the data, 0x-hex, when there are at least four."""
+    panic_code: int | None = None
+
+
+def decode_revert(data: object) -> DecodedRevert:
+    """Decode revert ``data`` (0x-hex) as nodes return it; anything else decodes to nothing."""
+    if not isinstance(data, str) or not data.startswith("0x") or len(data) < 10:
+        return DecodedRevert()
+    try:
+        raw = bytes.fromhex(data[2:])
+    except ValueError:
+        return DecodedRevert()
+    selector = "0x" + raw[:4].hex()
+    try:
+        if selector == ERROR_SELECTOR:
+            (reason,) = decode(["string"], raw[4:])
+            return DecodedRevert(reason=reason, selector=selector)
+        if selector == PANIC_SELECTOR:
+            (code,) = decode(["uint256"], raw[4:])
+            description = PANIC_REASONS.get(code, "unknown panic")
+            return DecodedRevert(
+                reason=f"panic 0x{code:02x}: {description}", selector=selector, panic_code=code
+            )
+    except (DecodingError, OverflowError, UnicodeDecodeError):
+        pass
+    return DecodedRevert(selector=selector)

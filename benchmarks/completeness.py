@@ -26,7 +26,7 @@ import anyio
 from anyio_workflow import AsyncWorkflow, AsyncWorkflowConfig
 from anyio_workflow.agents import NativeTransferAgent
 from anyio_workflow.devnet import EvmDevnet
-from anyio_workflow.evm import LocalSigner, NonceManager, TransactionError
+from anyio_workflow.evm import LocalSigner, TransactionError
 from anyio_workflow.rpc import EthRpc, FaultInjectingTransport
 from anyio_workflow.workflow.config import RetryPolicy
 
@@ -39,7 +39,6 @@ CHAINS = {1: "ethereum", 137: "polygon"}
 
 
 async def one_run(chain_id: int, seed: int, rates: dict[str, float]) -> dict[str, int]:
-    NonceManager._shared.clear()
     devnet = EvmDevnet(chain_id=chain_id)
     treasury = LocalSigner("0x" + devnet.accounts[0].key.hex())
     rng = random.Random(seed)

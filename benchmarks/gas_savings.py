@@ -32,7 +32,6 @@ from anyio_workflow.devnet import Anvil
 from anyio_workflow.evm import (
     CustomFees,
     LocalSigner,
-    NonceManager,
     TxRequest,
     TxSender,
     to_checksum,
@@ -52,7 +51,6 @@ def vendors(side: str) -> list[str]:
 
 
 async def measure(url: str, key: str) -> dict[str, Any]:
-    NonceManager._shared.clear()
     amounts = [(1_000 + 37 * i) * 10**6 for i in range(PAYOUTS)]
     fees = CustomFees(2 * GWEI, 1 * GWEI)
     signer = LocalSigner(key)
@@ -62,14 +60,14 @@ async def measure(url: str, key: str) -> dict[str, Any]:
         sender = TxSender(eth, signer, chain_id, strategy="custom", custom_fees=fees)
         usdc = await deploy(sender, "TestToken", "Test USDC", "USDC", 6)
         batcher = await deploy(sender, "BatchPayer")
-        await sender.send(TxRequest(to=usdc, data="0x" + MINT.encode(signer.address, 10**15).hex()))
+        await sender.send(TxRequest(to=usdc, data=MINT.calldata(signer.address, 10**15)))
 
         one_by_one = []
         limiter = anyio.CapacityLimiter(32)
 
         async def pay(to: str, amount: int) -> None:
             async with limiter:
-                data = "0x" + TRANSFER.encode(to, amount).hex()
+                data = TRANSFER.calldata(to, amount)
                 one_by_one.append(await sender.send(TxRequest(to=usdc, data=data)))
 
         async with anyio.create_task_group() as tg:
@@ -79,9 +77,10 @@ async def measure(url: str, key: str) -> dict[str, Any]:
     agent = BatchTransferAgent(list(zip(vendors("batch"), amounts, strict=True)), token=usdc,
                                batcher=batcher, chunk_size=PAYOUTS, signer=signer)  # fmt: skip
     workflow = AsyncWorkflow(
-        [agent], AsyncWorkflowConfig(gas_strategy="custom", auto_store_proofs=False),
-        rpc={chain_id: url}, custom_fees=fees,
-    )  # fmt: skip
+        [agent],
+        AsyncWorkflowConfig(gas_strategy="custom", custom_fees=fees, auto_store_proofs=False),
+        rpc={chain_id: url},
+    )
     result = await workflow.run("payroll", chain_id=chain_id)
     result.raise_for_status()
     report = result.outcome("BatchTransferAgent").output

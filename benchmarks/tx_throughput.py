@@ -31,7 +31,7 @@ from _baselines import web3
 from _node import anvil_process
 
 from anyio_workflow.devnet import Anvil
-from anyio_workflow.evm import LocalSigner, NonceManager, TxRequest, TxSender
+from anyio_workflow.evm import LocalSigner, TxRequest, TxSender
 from anyio_workflow.rpc import EthRpc, JsonRpcClient
 
 IN_FLIGHT = 32
@@ -75,7 +75,6 @@ async def ours(url: str, n: int, key: str, to: str) -> dict[str, Any]:
         eth = EthRpc(client)
         signer = LocalSigner(key)
         chain_id = await eth.chain_id()
-        NonceManager._shared.pop((chain_id, signer.address), None)
         start = await eth.get_transaction_count(signer.address)
         sender = TxSender(eth, signer, chain_id, poll_interval=0.02)
         limiter = anyio.CapacityLimiter(IN_FLIGHT)

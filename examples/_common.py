@@ -40,7 +40,7 @@ async def setup(
         sender = TxSender(EthRpc(client), treasury, chain_id)
         if usdc:
             deployed["usdc"] = await deploy(sender, "TestToken", "Test USDC", "USDC", 6)
-            data = "0x" + MINT.encode(treasury.address, usdc).hex()
+            data = MINT.calldata(treasury.address, usdc)
             await sender.send(TxRequest(to=deployed["usdc"], data=data))
         for label, (contract, *args) in contracts.items():
             args = [deployed.get(a, a) if isinstance(a, str) else a for a in args]
@@ -50,7 +50,5 @@ async def setup(
 
 async def token_balance(devnet: EvmDevnet, token: str, owner: str) -> int:
     async with devnet.client() as client:
-        raw = await EthRpc(client).call(
-            {"to": token, "data": "0x" + BALANCE_OF.encode(owner).hex()}
-        )
+        raw = await EthRpc(client).call({"to": token, "data": BALANCE_OF.calldata(owner)})
     return int.from_bytes(raw, "big")

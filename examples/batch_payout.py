@@ -16,9 +16,8 @@ import anyio
 from _common import setup
 
 from anyio_workflow import AsyncWorkflow
-from anyio_workflow.agents import BatchTransferAgent, RiskMonitorAgent
+from anyio_workflow.agents import AuditorAgent, BatchTransferAgent, RiskMonitorAgent
 from anyio_workflow.agents.risk import MinBalance
-from anyio_workflow.audit import AuditorAgent
 from anyio_workflow.evm import to_checksum
 
 VENDORS = [

@@ -40,10 +40,10 @@ class HedgeAgent(BaseAgent):
     async def execute(self, task: Any, ctx: Any) -> Any:
         price = (await ctx.wait_for("ETH/USD")).value
         amount = int(self.position * self.ratio * price * 10**6)  # USDC base units
-        sender = ctx.sender(ctx.service("signer"))
-        approve = "0x" + APPROVE.encode(self.vault, amount).hex()
+        sender = ctx.sender(ctx.signer)
+        approve = APPROVE.calldata(self.vault, amount)
         await sender.send(TxRequest(to=self.token, data=approve))
-        deposit = "0x" + DEPOSIT.encode(amount).hex()
+        deposit = DEPOSIT.calldata(amount)
         return await sender.send(TxRequest(to=self.vault, data=deposit))
 
 
@@ -54,7 +54,7 @@ async def main(price: int = 3_150) -> dict[str, Any]:
         eth = EthRpc(client)
         now = int((await eth.get_block("latest"))["timestamp"])
         sender = TxSender(eth, chain.treasury, chain.chain_id)
-        data = "0x" + SET_ROUND.encode(price * 10**8, now).hex()
+        data = SET_ROUND.calldata(price * 10**8, now)
         await sender.send(TxRequest(to=chain.contracts["feed"], data=data))
     workflow = AsyncWorkflow(
         [

@@ -17,9 +17,8 @@ import anyio
 from _common import setup, token_balance
 
 from anyio_workflow import AsyncWorkflow
-from anyio_workflow.agents import BaseAgent, ContractCallAgent, RiskMonitorAgent
+from anyio_workflow.agents import AuditorAgent, BaseAgent, ContractCallAgent, RiskMonitorAgent
 from anyio_workflow.agents.risk import MinBalance
-from anyio_workflow.audit import AuditorAgent
 from anyio_workflow.evm import TxRequest, TxSender
 from anyio_workflow.evm.abi import function
 from anyio_workflow.rpc import EthRpc
@@ -37,10 +36,10 @@ class VaultDeposit(BaseAgent):
         self.token, self.vault, self.amount, self.chain_id = token, vault, amount, chain_id
 
     async def execute(self, task: Any, ctx: Any) -> Any:
-        sender = ctx.sender(ctx.service("signer"), self.chain_id)
-        approve = "0x" + APPROVE.encode(self.vault, self.amount).hex()
+        sender = ctx.sender(ctx.signer, self.chain_id)
+        approve = APPROVE.calldata(self.vault, self.amount)
         first = await sender.send(TxRequest(to=self.token, data=approve))
-        deposit = "0x" + DEPOSIT.encode(self.amount).hex()
+        deposit = DEPOSIT.calldata(self.amount)
         return [first, await sender.send(TxRequest(to=self.vault, data=deposit))]
 
 
@@ -48,8 +47,8 @@ async def fund_vault(chain: Any, amount: int) -> None:
     async with chain.devnet.client() as client:
         sender = TxSender(EthRpc(client), chain.treasury, chain.chain_id)
         usdc, vault = chain.contracts["usdc"], chain.contracts["vault"]
-        await sender.send(TxRequest(to=usdc, data="0x" + APPROVE.encode(vault, amount).hex()))
-        await sender.send(TxRequest(to=vault, data="0x" + DEPOSIT.encode(amount).hex()))
+        await sender.send(TxRequest(to=usdc, data=APPROVE.calldata(vault, amount)))
+        await sender.send(TxRequest(to=vault, data=DEPOSIT.calldata(amount)))
 
 
 async def main() -> dict[str, Any]:

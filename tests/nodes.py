@@ -11,7 +11,7 @@ from eth_account.signers.local import LocalAccount
 
 from anyio_workflow.contracts import artifact
 from anyio_workflow.devnet import Anvil, EvmDevnet
-from anyio_workflow.evm import NonceManager, to_checksum
+from anyio_workflow.evm import to_checksum
 from anyio_workflow.rpc import EthRpc, JsonRpcClient
 
 
@@ -44,7 +44,6 @@ class Chain:
 
 @pytest.fixture(params=["devnet", "anvil"])
 async def chain(request: pytest.FixtureRequest) -> AsyncIterator[Chain]:
-    NonceManager._shared.clear()
     if request.param == "devnet":
         devnet = EvmDevnet()
         node = Node("devnet", devnet.chain_id, devnet.accounts, devnet.client)

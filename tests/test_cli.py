@@ -57,10 +57,8 @@ task = {{"action": "pay", "chain_id": 31337}}
 
 async def test_run_executes_a_users_workflow_against_a_real_node(tmp_path: Path) -> None:
     from anyio_workflow.devnet import Anvil
-    from anyio_workflow.evm import NonceManager
     from anyio_workflow.rpc import EthRpc, JsonRpcClient
 
-    NonceManager._shared.clear()
     async with Anvil() as anvil:
         to = anvil.accounts[8].address
         path = tmp_path / "payouts.py"

@@ -11,7 +11,6 @@ from types import ModuleType
 
 import pytest
 
-from anyio_workflow.evm import NonceManager
 from anyio_workflow.rpc import EthRpc
 from anyio_workflow.workflow.status import RunStatus
 
@@ -21,7 +20,6 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 @pytest.fixture
 def examples() -> Iterator[None]:
     sys.path.insert(0, str(EXAMPLES))
-    NonceManager._shared.clear()
     try:
         yield
     finally:

@@ -1,7 +1,10 @@
-"""Agents: the :class:`BaseAgent` base class, roles, and the built-in agents."""
+"""Agents: the :class:`BaseAgent` base class, roles, the :class:`AgentContext` protocol,
+and the built-in agents (the auditor among them)."""
 
+from .auditor import AuditorAgent
 from .base import BaseAgent, Role
 from .batch import BatchReport, BatchTransferAgent, BatchTx, Payout
+from .context import AgentContext
 from .contract import ContractCallAgent
 from .nft import Erc721BatchMintAgent, MintReport
 from .oracle import ChainlinkOracleAgent, Price
@@ -16,6 +19,8 @@ from .risk import (
 from .transfer import Erc20TransferAgent, NativeTransferAgent
 
 __all__ = [
+    "AgentContext",
+    "AuditorAgent",
     "BaseAgent",
     "BatchReport",
     "BatchTransferAgent",

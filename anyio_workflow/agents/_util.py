@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
 
-from ..evm.abi import Function, function
+from ..errors import InvalidArgument, NotFound
+from ..evm.abi import function
 from ..evm.accounts import Signer
 from ..evm.address import to_checksum
 from ..rpc.eth import EthRpc
-
-if TYPE_CHECKING:
-    from ..workflow.context import RunContext
+from .context import AgentContext
 
 __all__ = ["Amount", "base_units", "resolve_signer", "token_decimals"]
 
@@ -29,44 +27,46 @@ def base_units(amount: Amount, decimals: int, field: str = "amount") -> int:
     """``amount`` in base units: an ``int`` is taken as is; a ``Decimal`` (or a string) is
     whole tokens, and may not have more decimal places than the token has."""
     if isinstance(amount, bool | float):
-        raise ValueError(f"{field}: give an int in base units or a Decimal, not {amount!r}")
+        raise InvalidArgument(f"{field}: give an int in base units or a Decimal, not {amount!r}")
     if isinstance(amount, int):
         if amount < 0:
-            raise ValueError(f"{field}: must not be negative, got {amount}")
+            raise InvalidArgument(f"{field}: must not be negative, got {amount}")
         return amount
     try:
         value = Decimal(amount)
     except (InvalidOperation, TypeError, ValueError):
-        raise ValueError(f"{field}: not a number: {amount!r}") from None
+        raise InvalidArgument(f"{field}: not a number: {amount!r}") from None
     if not value.is_finite() or value < 0:
-        raise ValueError(f"{field}: must be a finite, non-negative amount, got {amount}")
+        raise InvalidArgument(f"{field}: must be a finite, non-negative amount, got {amount}")
     scaled = value.scaleb(decimals)
     if scaled != scaled.to_integral_value():
-        raise ValueError(f"{field}: {amount} has more decimal places than the token's {decimals}")
+        raise InvalidArgument(
+            f"{field}: {amount} has more decimal places than the token's {decimals}"
+        )
     return int(scaled)
 
 
-def resolve_signer(signer: Signer | None, ctx: RunContext) -> Signer:
-    """The agent's own signer, else the workflow's ``signer`` service."""
+def resolve_signer(signer: Signer | None, ctx: AgentContext) -> Signer:
+    """The agent's own signer, else the workflow's (``AsyncWorkflow(signer=...)``)."""
     if signer is not None:
         return signer
-    found = ctx.service("signer")
-    if not isinstance(found, Signer):
-        raise TypeError("services.signer: not a Signer (give a LocalSigner)")
-    return found
+    if ctx.signer is None:
+        raise NotFound(
+            "signer: this agent has no signer of its own and AsyncWorkflow(signer=...) "
+            "was not given one"
+        )
+    return ctx.signer
 
 
 async def token_decimals(eth: EthRpc, token: str) -> int:
-    raw = await eth.call({"to": to_checksum(token), "data": "0x" + DECIMALS.encode().hex()})
+    """The token's ``decimals()``. Cancellation: a read; cancelled, nothing changed."""
+    raw = await eth.call({"to": to_checksum(token), "data": DECIMALS.calldata()})
     (decimals,) = DECIMALS.decode_output(raw)
     return int(decimals)
 
 
 async def token_balance(eth: EthRpc, token: str, owner: str) -> int:
+    """``owner``'s balance of ``token``. Cancellation: a read; cancelled, nothing changed."""
     data = BALANCE_OF.encode(to_checksum(owner))
     raw = await eth.call({"to": to_checksum(token), "data": "0x" + data.hex()})
     return int(BALANCE_OF.decode_output(raw)[0])
-
-
-def calldata(fn: Function, *args: Any) -> str:
-    return "0x" + fn.encode(*args).hex()

@@ -17,18 +17,19 @@ The paying key is the workflow's ``signer`` service; a workflow with
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
-from ..workflow.registry import known_actions, register_action
-from ..workflow.task import Task
-from .base import BaseAgent
+from ..core.agent import BaseAgent
+from ..core.task import Task
+from ..errors import InvalidArgument
 from .batch import BatchTransferAgent
 from .contract import ContractCallAgent
 from .nft import Erc721BatchMintAgent
 from .transfer import Erc20TransferAgent, NativeTransferAgent
 
-__all__ = ["register_builtins"]
+__all__ = ["BUILTINS"]
 
 
 def _param(task: Task, name: str) -> Any:
@@ -36,12 +37,12 @@ def _param(task: Task, name: str) -> Any:
         return task.params[name]
     except KeyError:
         given = ", ".join(sorted(task.params)) or "none"
-        raise ValueError(
+        raise InvalidArgument(
             f"params.{name}: the {task.action!r} action needs it (given: {given})"
         ) from None
 
 
-def _transfer(task: Task) -> Sequence[BaseAgent]:
+def _transfer(task: Task) -> Sequence[BaseAgent[Any]]:
     token = task.params.get("token")
     to, amount = _param(task, "to"), _param(task, "amount")
     if token:
@@ -49,7 +50,7 @@ def _transfer(task: Task) -> Sequence[BaseAgent]:
     return [NativeTransferAgent(to, amount, name="transfer")]
 
 
-def _batch_transfer(task: Task) -> Sequence[BaseAgent]:
+def _batch_transfer(task: Task) -> Sequence[BaseAgent[Any]]:
     return [
         BatchTransferAgent(
             _param(task, "payouts"),
@@ -60,7 +61,7 @@ def _batch_transfer(task: Task) -> Sequence[BaseAgent]:
     ]
 
 
-def _mint(task: Task) -> Sequence[BaseAgent]:
+def _mint(task: Task) -> Sequence[BaseAgent[Any]]:
     return [
         Erc721BatchMintAgent(
             _param(task, "count"),
@@ -71,7 +72,7 @@ def _mint(task: Task) -> Sequence[BaseAgent]:
     ]
 
 
-def _contract_call(task: Task) -> Sequence[BaseAgent]:
+def _contract_call(task: Task) -> Sequence[BaseAgent[Any]]:
     return [
         ContractCallAgent(
             _param(task, "to"),
@@ -82,17 +83,12 @@ def _contract_call(task: Task) -> Sequence[BaseAgent]:
     ]
 
 
-BUILTINS = {
-    "transfer": _transfer,
-    "batch_transfer": _batch_transfer,
-    "mint_erc721_batch": _mint,
-    "contract_call": _contract_call,
-}
-
-
-def register_builtins() -> None:
-    """Register the built-in actions (those already registered by the user are kept)."""
-    known = set(known_actions())
-    for action, factory in BUILTINS.items():
-        if action not in known:
-            register_action(action, factory)
+BUILTINS: Mapping[str, Callable[[Task], Sequence[BaseAgent[Any]]]] = MappingProxyType(
+    {
+        "transfer": _transfer,
+        "batch_transfer": _batch_transfer,
+        "mint_erc721_batch": _mint,
+        "contract_call": _contract_call,
+    }
+)
+"""The built-in actions' agent factories; the workflow's registry starts with them."""

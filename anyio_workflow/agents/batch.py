@@ -22,6 +22,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import anyio
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..core.fees import GasStrategy
+from ..core.task import Task
+from ..errors import InvalidArgument, NotFound
 from ..evm.abi import function
 from ..evm.accounts import Signer
 from ..evm.address import Address, to_checksum
@@ -32,16 +35,14 @@ from ._util import (
     TRANSFER,
     Amount,
     base_units,
-    calldata,
     resolve_signer,
     token_decimals,
 )
 from .base import BaseAgent, Role
+from .context import AgentContext
 
 if TYPE_CHECKING:
     from ..rpc.eth import EthRpc
-    from ..workflow.context import RunContext
-    from ..workflow.task import Task
 
 __all__ = ["BatchReport", "BatchTransferAgent", "BatchTx", "Payout"]
 
@@ -110,11 +111,14 @@ def _payout(item: Payout | tuple[str, Amount] | Mapping[str, Any]) -> Payout:
     return Payout(to=to, amount=amount)
 
 
-class BatchTransferAgent(BaseAgent):
+class BatchTransferAgent(BaseAgent[AgentContext]):
     """Pays ``payouts`` in native coin (``token=None``) or an ERC-20, batched when cheaper.
 
     ``batcher`` is a deployed ``BatchPayer`` (else the workflow's ``batcher`` service);
     ``mode`` forces ``"batch"`` or ``"individual"`` instead of deciding (``"auto"``).
+
+    Cancellation: chunks already mined stay paid and are in the run's record; a chunk
+    already broadcast stays sent (its hash is kept); no further chunk is sent.
     """
 
     role = Role.EXECUTOR
@@ -129,14 +133,15 @@ class BatchTransferAgent(BaseAgent):
         mode: Literal["auto", "batch", "individual"] = "auto",
         chain_id: int | None = None,
         signer: Signer | None = None,
+        strategy: GasStrategy | None = None,
         name: str | None = None,
     ) -> None:
         super().__init__(name)
         self.payouts = [_payout(p) for p in payouts]
         if not self.payouts:
-            raise ValueError("payouts: give at least one")
+            raise InvalidArgument("payouts: give at least one")
         if not 1 <= chunk_size <= 500:
-            raise ValueError(f"chunk_size: between 1 and 500, got {chunk_size}")
+            raise InvalidArgument(f"chunk_size: between 1 and 500, got {chunk_size}")
         for i, p in enumerate(self.payouts):
             base_units(p.amount, 77, f"payouts[{i}].amount")
         self.token = to_checksum(token) if token else None
@@ -145,6 +150,8 @@ class BatchTransferAgent(BaseAgent):
         self.mode = mode
         self.chain_id = chain_id
         self.signer = signer
+        self.strategy = strategy
+        """The fee strategy of this agent's transactions; the workflow's when ``None``."""
 
     async def _amounts(self, eth: EthRpc) -> list[int]:
         needs_scale = any(not isinstance(p.amount, int) for p in self.payouts)
@@ -157,14 +164,14 @@ class BatchTransferAgent(BaseAgent):
     def _single(self, to: str, amount: int) -> TxRequest:
         if self.token is None:
             return TxRequest(to=to, value=amount)
-        return TxRequest(to=self.token, data=calldata(TRANSFER, to, amount))
+        return TxRequest(to=self.token, data=TRANSFER.calldata(to, amount))
 
     def _batch(self, batcher: str, chunk: list[int], amounts: list[int]) -> TxRequest:
         tos = [self.payouts[i].to for i in chunk]
         values = [amounts[i] for i in chunk]
         if self.token is None:
-            return TxRequest(to=batcher, value=sum(values), data=calldata(PAY_NATIVE, tos, values))
-        return TxRequest(to=batcher, data=calldata(PAY_TOKEN, self.token, tos, values))
+            return TxRequest(to=batcher, value=sum(values), data=PAY_NATIVE.calldata(tos, values))
+        return TxRequest(to=batcher, data=PAY_TOKEN.calldata(self.token, tos, values))
 
     async def _estimate(self, eth: EthRpc, sender: str, requests: list[TxRequest]) -> int:
         total = 0
@@ -182,11 +189,11 @@ class BatchTransferAgent(BaseAgent):
                 tg.start_soon(one, request)
         return total
 
-    async def execute(self, task: Task, ctx: RunContext) -> BatchReport:
+    async def execute(self, task: Task, ctx: AgentContext) -> BatchReport:
         chain_id = self.chain_id or ctx.chain_id
         eth = ctx.eth(chain_id)
         signer = resolve_signer(self.signer, ctx)
-        sender = ctx.sender(signer, chain_id)
+        sender = ctx.sender(signer, chain_id, strategy=self.strategy)
         amounts = await self._amounts(eth)
         indexes = list(range(len(self.payouts)))
         singles = [self._single(self.payouts[i].to, amounts[i]) for i in indexes]
@@ -197,7 +204,7 @@ class BatchTransferAgent(BaseAgent):
         if batch:
             batcher = self.batcher or ctx.services.get("batcher")
             if batcher is None:
-                raise LookupError("batcher: give a BatchPayer address (or a 'batcher' service)")
+                raise NotFound("batcher: give a BatchPayer address (or a 'batcher' service)")
             batcher = to_checksum(batcher)
             chunks = [
                 indexes[i : i + self.chunk_size] for i in range(0, len(indexes), self.chunk_size)
@@ -206,11 +213,11 @@ class BatchTransferAgent(BaseAgent):
             if self.token is not None:
                 total = sum(amounts)
                 raw = await eth.call(
-                    {"to": self.token, "data": calldata(ALLOWANCE, signer.address, batcher)}
+                    {"to": self.token, "data": ALLOWANCE.calldata(signer.address, batcher)}
                 )
                 if int(ALLOWANCE.decode_output(raw)[0]) < total:
                     report.approval = await sender.send(
-                        TxRequest(to=self.token, data=calldata(APPROVE, batcher, total))
+                        TxRequest(to=self.token, data=APPROVE.calldata(batcher, total))
                     )
                     approval_gas = report.approval.gas_used
             requests = [self._batch(batcher, chunk, amounts) for chunk in chunks]

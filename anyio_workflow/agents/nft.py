@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from ..core.fees import GasStrategy
+from ..core.task import Task
+from ..errors import InvalidArgument
 from ..evm.abi import function
 from ..evm.accounts import Signer
 from ..evm.address import to_checksum
-from ..evm.gas import Strategy
 from ..evm.tx import TxReceipt, TxRequest
 from ._util import resolve_signer
 from .base import BaseAgent, Role
-
-if TYPE_CHECKING:
-    from ..workflow.context import RunContext
-    from ..workflow.task import Task
+from .context import AgentContext
 
 __all__ = ["Erc721BatchMintAgent", "MintReport"]
 
@@ -31,12 +29,17 @@ class MintReport:
     receipts: tuple[TxReceipt, ...]
 
 
-class Erc721BatchMintAgent(BaseAgent):
+class Erc721BatchMintAgent(BaseAgent[AgentContext]):
     """Mints ``count`` tokens of ``contract`` (the project's ``TestNFT``, or any contract
     with ``mintBatch(address,uint256)``) to ``to`` (the signer by default), at most
-    ``per_tx`` to a transaction. It sends with the ``eco`` strategy unless told otherwise,
-    as the seed's best-practice example does: it waits, within its deadline, for a lower
-    base fee. ``contract`` defaults to the workflow's ``erc721`` service."""
+    ``per_tx`` to a transaction, one after another. It sends with the workflow's
+    ``gas_strategy`` unless given its own ``strategy``; the seed's best practice for batch
+    mints is ``eco`` (``AsyncWorkflowConfig(gas_strategy="eco")``), which waits, within
+    ``eco_wait``, for a lower base fee. ``contract`` defaults to the workflow's ``erc721``
+    service.
+
+    Cancellation: the batches already mined stay minted (and in the run's record as the
+    agent's transactions); a batch already broadcast stays sent; nothing more is sent."""
 
     role = Role.EXECUTOR
 
@@ -47,7 +50,7 @@ class Erc721BatchMintAgent(BaseAgent):
         *,
         to: str | None = None,
         per_tx: int = 100,
-        strategy: Strategy = "eco",
+        strategy: GasStrategy | None = None,
         eco_wait: float = 60.0,
         chain_id: int | None = None,
         signer: Signer | None = None,
@@ -55,19 +58,19 @@ class Erc721BatchMintAgent(BaseAgent):
     ) -> None:
         super().__init__(name)
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-            raise ValueError(f"count: a positive integer, got {count!r}")
+            raise InvalidArgument(f"count: a positive integer, got {count!r}")
         if not 1 <= per_tx <= 500:
-            raise ValueError(f"per_tx: between 1 and 500, got {per_tx}")
+            raise InvalidArgument(f"per_tx: between 1 and 500, got {per_tx}")
         self.count = count
         self.contract = to_checksum(contract) if contract else None
         self.to = to_checksum(to) if to else None
         self.per_tx = per_tx
-        self.strategy: Strategy = strategy
+        self.strategy = strategy
         self.eco_wait = eco_wait
         self.chain_id = chain_id
         self.signer = signer
 
-    async def execute(self, task: Task, ctx: RunContext) -> MintReport:
+    async def execute(self, task: Task, ctx: AgentContext) -> MintReport:
         chain_id = self.chain_id or ctx.chain_id
         contract = self.contract or ctx.service("erc721")
         signer = resolve_signer(self.signer, ctx)
@@ -78,7 +81,7 @@ class Erc721BatchMintAgent(BaseAgent):
         left = self.count
         while left:  # one after another: each batch continues the ids of the one before
             n = min(left, self.per_tx)
-            data = "0x" + MINT_BATCH.encode(to, n).hex()
+            data = MINT_BATCH.calldata(to, n)
             receipt = await sender.send(TxRequest(to=to_checksum(contract), data=data))
             receipts.append(receipt)
             ids += [int(log["topics"][3], 16) for log in receipt.logs

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
-from ..errors import Veto
+from ..core.task import Task
+from ..errors import InvalidArgument, Veto
 from ..evm.address import to_checksum
-from ..evm.chainlink import _DECIMALS, _LATEST, RoundData
+from ..evm.chainlink import RoundData, feed_decimals, latest_round, round_problem
 from .base import BaseAgent, Role
-
-if TYPE_CHECKING:
-    from ..workflow.context import RunContext
-    from ..workflow.task import Task
+from .context import AgentContext
 
 __all__ = ["ChainlinkOracleAgent", "Price"]
 
@@ -29,13 +26,15 @@ class Price:
     """Seconds between the round's update and the latest block."""
 
 
-class ChainlinkOracleAgent(BaseAgent):
+class ChainlinkOracleAgent(BaseAgent[AgentContext]):
     """Reads an AggregatorV3 feed (``latestRoundData``) and publishes the :class:`Price`
     under ``key`` for the run's other agents (``await ctx.wait_for(key)``).
 
     A validator: it runs first, and a stale round (older than ``heartbeat`` seconds by the
     latest block's timestamp), a non-positive answer, or a round answered in an earlier
     round vetoes the run, saying which and with which numbers.
+
+    Cancellation: it only reads; cancelled, nothing is published and nothing was sent.
     """
 
     role = Role.VALIDATOR
@@ -51,29 +50,22 @@ class ChainlinkOracleAgent(BaseAgent):
     ) -> None:
         super().__init__(name)
         if heartbeat <= 0:
-            raise ValueError(f"heartbeat: seconds, and positive; got {heartbeat}")
+            raise InvalidArgument(f"heartbeat: seconds, and positive; got {heartbeat}")
         self.feed = to_checksum(feed)
         self.key = key
         self.heartbeat = heartbeat
         self.chain_id = chain_id
 
-    async def execute(self, task: Task, ctx: RunContext) -> Price:
+    async def execute(self, task: Task, ctx: AgentContext) -> Price:
         eth = ctx.eth(self.chain_id or ctx.chain_id)
-        raw = await eth.call({"to": self.feed, "data": "0x" + _LATEST.encode().hex()})
-        round_ = RoundData(*_LATEST.decode_output(raw))
+        round_ = await latest_round(eth, self.feed)
         block = await eth.get_block("latest")
-        age = (int(block["timestamp"]) if block else 0) - round_.updated_at
-        if round_.answer <= 0:
-            raise Veto(f"{self.key}: feed {self.feed} answered {round_.answer}, not a price")
-        if age > self.heartbeat:
-            raise Veto(
-                f"{self.key}: round {round_.round_id} of {self.feed} is {age} s old "
-                f"(heartbeat {self.heartbeat} s)"
-            )
-        if round_.answered_in_round < round_.round_id:
-            raise Veto(f"{self.key}: round {round_.round_id} was answered in an earlier round")
-        raw = await eth.call({"to": self.feed, "data": "0x" + _DECIMALS.encode().hex()})
-        (decimals,) = _DECIMALS.decode_output(raw)
-        price = Price(self.feed, Decimal(round_.answer).scaleb(-int(decimals)), round_, age)
+        now = int(block["timestamp"]) if block else 0
+        problem = round_problem(round_, now, self.heartbeat)
+        if problem is not None:
+            raise Veto(f"{self.key}: feed {self.feed}: {problem}")
+        decimals = await feed_decimals(eth, self.feed)
+        age = now - round_.updated_at
+        price = Price(self.feed, Decimal(round_.answer).scaleb(-decimals), round_, age)
         ctx.publish(self.key, price)
         return price

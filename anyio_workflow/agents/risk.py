@@ -16,15 +16,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio
 
-from ..errors import Veto
+from ..core.task import Task
+from ..errors import InvalidArgument, NotFound, Veto
 from ..evm.address import to_checksum
 from ._util import resolve_signer, token_balance
 from .base import BaseAgent, Role
+from .context import AgentContext
 
 if TYPE_CHECKING:
     from ..rpc.eth import EthRpc
-    from ..workflow.context import RunContext
-    from ..workflow.task import Task
 
 __all__ = [
     "Condition",
@@ -37,7 +37,10 @@ __all__ = [
 
 
 class Condition(Protocol):
-    async def check(self, task: Task, ctx: RunContext) -> str | None:
+    """Cancellation: a check only reads the chain and the run's state; cancelled, it has
+    changed nothing."""
+
+    async def check(self, task: Task, ctx: AgentContext) -> str | None:
         """``None`` when it holds; otherwise why not, with the numbers."""
         ...
 
@@ -46,20 +49,16 @@ WAIT = 30.0
 """Seconds a condition waits for a price another agent is to publish."""
 
 
-class _NotPublished(Exception):
-    pass
-
-
 def _fmt(value: Decimal) -> str:
     """``2000`` rather than ``2000.00000000`` or ``2E+3``."""
     return format(value.normalize(), "f")
 
 
-async def _price(ctx: RunContext, key: str) -> Decimal:
+async def _price(ctx: AgentContext, key: str) -> Decimal:
     with anyio.move_on_after(WAIT):
         published: Any = await ctx.wait_for(key)
         return Decimal(getattr(published, "value", published))
-    raise _NotPublished(f"no price was published under {key!r} within {WAIT:.0f} s")
+    raise NotFound(f"no price was published under {key!r} within {WAIT:.0f} s")
 
 
 async def _balance(eth: EthRpc, account: str, token: str | None) -> int:
@@ -71,13 +70,16 @@ async def _balance(eth: EthRpc, account: str, token: str | None) -> int:
 
 @dataclass(frozen=True)
 class PriceBounds:
-    """The price published under ``key`` lies within ``[low, high]``."""
+    """The price published under ``key`` lies within ``[low, high]``.
+
+    Cancellation: it only reads; cancelled, it has changed nothing.
+    """
 
     key: str
     low: Decimal
     high: Decimal
 
-    async def check(self, task: Task, ctx: RunContext) -> str | None:
+    async def check(self, task: Task, ctx: AgentContext) -> str | None:
         price = await _price(ctx, self.key)
         if not Decimal(self.low) <= price <= Decimal(self.high):
             return f"price {self.key} = {_fmt(price)} is outside [{self.low}, {self.high}]"
@@ -86,13 +88,16 @@ class PriceBounds:
 
 @dataclass(frozen=True)
 class MaxDeviation:
-    """Two published prices differ by at most ``limit`` (a fraction of the first)."""
+    """Two published prices differ by at most ``limit`` (a fraction of the first).
+
+    Cancellation: it only reads; cancelled, it has changed nothing.
+    """
 
     key: str
     other: str
     limit: Decimal
 
-    async def check(self, task: Task, ctx: RunContext) -> str | None:
+    async def check(self, task: Task, ctx: AgentContext) -> str | None:
         a = await _price(ctx, self.key)
         b = await _price(ctx, self.other)
         deviation = abs(a - b) / a if a else Decimal("Infinity")
@@ -106,14 +111,17 @@ class MaxDeviation:
 
 @dataclass(frozen=True)
 class MinBalance:
-    """``account`` holds at least ``threshold`` base units (of ``token``, else the coin)."""
+    """``account`` holds at least ``threshold`` base units (of ``token``, else the coin).
+
+    Cancellation: it only reads; cancelled, it has changed nothing.
+    """
 
     account: str
     threshold: int
     token: str | None = None
     chain_id: int | None = None
 
-    async def check(self, task: Task, ctx: RunContext) -> str | None:
+    async def check(self, task: Task, ctx: AgentContext) -> str | None:
         account = to_checksum(self.account)
         balance = await _balance(ctx.eth(self.chain_id or ctx.chain_id), account, self.token)
         if balance < self.threshold:
@@ -124,13 +132,16 @@ class MinBalance:
 
 @dataclass(frozen=True)
 class MaxUtilization:
-    """The task's ``total`` is at most ``threshold`` of the payer's balance."""
+    """The task's ``total`` is at most ``threshold`` of the payer's balance.
+
+    Cancellation: it only reads; cancelled, it has changed nothing.
+    """
 
     threshold: float
     account: str | None = None
     token: str | None = None
 
-    async def check(self, task: Task, ctx: RunContext) -> str | None:
+    async def check(self, task: Task, ctx: AgentContext) -> str | None:
         total = task.params.get("total")
         if total is None:
             return f"utilization: the task has no 'total' to compare with {self.threshold:.0%}"
@@ -146,12 +157,15 @@ class MaxUtilization:
         return None
 
 
-class RiskMonitorAgent(BaseAgent):
+class RiskMonitorAgent(BaseAgent[AgentContext]):
     """A validator that vetoes the run when any of its conditions fails.
 
     ``RiskMonitorAgent(threshold=0.85)`` is the seed's form (a :class:`MaxUtilization`);
     ``conditions=[...]`` takes any mix. All conditions are checked concurrently; the veto
     names every one that failed.
+
+    Cancellation: its checks only read; cancelled, nothing was sent and the run records
+    the agent as cancelled.
     """
 
     role = Role.VALIDATOR
@@ -167,20 +181,20 @@ class RiskMonitorAgent(BaseAgent):
         checks = list(conditions)
         if threshold is not None:
             if not 0 < threshold <= 1:
-                raise ValueError(f"threshold: a fraction in (0, 1], got {threshold}")
+                raise InvalidArgument(f"threshold: a fraction in (0, 1], got {threshold}")
             checks.append(MaxUtilization(threshold))
         if not checks:
-            raise ValueError("conditions: give at least one (or a threshold)")
+            raise InvalidArgument("conditions: give at least one (or a threshold)")
         self.conditions = checks
 
-    async def execute(self, task: Task, ctx: RunContext) -> list[str]:
+    async def execute(self, task: Task, ctx: AgentContext) -> list[str]:
         failures: list[str | None] = [None] * len(self.conditions)
 
         async def one(i: int, condition: Condition) -> None:
             try:
                 failures[i] = await condition.check(task, ctx)
-            except _NotPublished as exc:
-                failures[i] = str(exc)
+            except NotFound as exc:
+                failures[i] = exc.short_message
 
         async with anyio.create_task_group() as tg:
             for i, condition in enumerate(self.conditions):

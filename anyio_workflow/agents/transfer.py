@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ..chains import chain
+from ..core.fees import GasStrategy
+from ..core.task import Task
 from ..evm.accounts import Signer
 from ..evm.address import to_checksum
 from ..evm.tx import TxReceipt, TxRequest
-from ._util import TRANSFER, Amount, base_units, calldata, resolve_signer, token_decimals
+from ._util import TRANSFER, Amount, base_units, resolve_signer, token_decimals
 from .base import BaseAgent, Role
-
-if TYPE_CHECKING:
-    from ..workflow.context import RunContext
-    from ..workflow.task import Task
+from .context import AgentContext
 
 __all__ = ["Erc20TransferAgent", "NativeTransferAgent"]
 
 
-class NativeTransferAgent(BaseAgent):
+class NativeTransferAgent(BaseAgent[AgentContext]):
     """Sends ``amount`` of the chain's coin to ``to``: wei as an ``int``, or whole coins as
     a ``Decimal`` (``Decimal("0.5")`` ETH). ``chain_id`` defaults to the task's; the
-    signer to the workflow's ``signer`` service. Its output is the :class:`TxReceipt`."""
+    signer to the workflow's ``signer`` service. Its output is the :class:`TxReceipt`.
+
+    Cancellation: before the broadcast nothing is sent; after it, the transfer stays
+    sent (its hash in the sender's journal) and only the wait for its receipt is
+    abandoned.
+    """
 
     role = Role.EXECUTOR
 
@@ -32,6 +34,7 @@ class NativeTransferAgent(BaseAgent):
         *,
         chain_id: int | None = None,
         signer: Signer | None = None,
+        strategy: GasStrategy | None = None,
         name: str | None = None,
     ) -> None:
         super().__init__(name)
@@ -40,18 +43,25 @@ class NativeTransferAgent(BaseAgent):
         base_units(amount, 18)  # bad amounts fail here, at construction
         self.chain_id = chain_id
         self.signer = signer
+        self.strategy = strategy
+        """The fee strategy of this agent's transactions; the workflow's when ``None``."""
 
-    async def execute(self, task: Task, ctx: RunContext) -> TxReceipt:
+    async def execute(self, task: Task, ctx: AgentContext) -> TxReceipt:
         chain_id = self.chain_id or ctx.chain_id
         value = base_units(self.amount, chain(chain_id).decimals)
-        sender = ctx.sender(resolve_signer(self.signer, ctx), chain_id)
+        sender = ctx.sender(resolve_signer(self.signer, ctx), chain_id, strategy=self.strategy)
         return await sender.send(TxRequest(to=self.to, value=value))
 
 
-class Erc20TransferAgent(BaseAgent):
+class Erc20TransferAgent(BaseAgent[AgentContext]):
     """Sends ``amount`` of the ERC-20 ``token`` to ``to``: base units as an ``int``, or
     whole tokens as a ``Decimal``, scaled by the token's ``decimals()`` read from the
-    chain (an amount with more decimal places than the token has is an error)."""
+    chain (an amount with more decimal places than the token has is an error).
+
+    Cancellation: before the broadcast nothing is sent; after it, the transfer stays
+    sent (its hash in the sender's journal) and only the wait for its receipt is
+    abandoned.
+    """
 
     role = Role.EXECUTOR
 
@@ -63,6 +73,7 @@ class Erc20TransferAgent(BaseAgent):
         *,
         chain_id: int | None = None,
         signer: Signer | None = None,
+        strategy: GasStrategy | None = None,
         name: str | None = None,
     ) -> None:
         super().__init__(name)
@@ -72,12 +83,14 @@ class Erc20TransferAgent(BaseAgent):
         base_units(amount, 77)  # the shape of the amount is checked now, its scale later
         self.chain_id = chain_id
         self.signer = signer
+        self.strategy = strategy
+        """The fee strategy of this agent's transactions; the workflow's when ``None``."""
 
-    async def execute(self, task: Task, ctx: RunContext) -> TxReceipt:
+    async def execute(self, task: Task, ctx: AgentContext) -> TxReceipt:
         chain_id = self.chain_id or ctx.chain_id
         eth = ctx.eth(chain_id)
         amount = self.amount
         if not isinstance(amount, int):
             amount = base_units(amount, await token_decimals(eth, self.token))
-        sender = ctx.sender(resolve_signer(self.signer, ctx), chain_id)
-        return await sender.send(TxRequest(to=self.token, data=calldata(TRANSFER, self.to, amount)))
+        sender = ctx.sender(resolve_signer(self.signer, ctx), chain_id, strategy=self.strategy)
+        return await sender.send(TxRequest(to=self.token, data=TRANSFER.calldata(self.to, amount)))

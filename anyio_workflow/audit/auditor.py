@@ -1,53 +1,32 @@
-"""The :class:`AuditorAgent`, on-chain anchoring, and :func:`verify_record`.
+"""On-chain anchoring targets and :func:`verify_record`.
 
-The auditor runs last (shielded, after success, failure or cancellation alike), builds
-the run's :class:`AuditRecord`, signs it, and, with ``auto_store_proofs=True`` in the
-workflow's config, stores both blocks and pins the envelope. With an
-:class:`AnchorTarget` it then anchors ``(merkle_root, cid)`` in an ``AuditAnchor``
-contract's event: one transaction through the EVM pipeline, on any chain the workflow
-has an RPC for (not necessarily the one the work ran on). A failed anchor does not fail
-the audit: ``result.audit.anchor_error`` says what happened, and ``anchor_tx`` keeps the
-hash if one was sent.
+The agent that builds, signs, stores and anchors records is
+:class:`anyio_workflow.agents.AuditorAgent`; this module holds what it and a verifier
+share: where to anchor (:class:`AnchorTarget`, the ``anchor(bytes32,string)`` call and
+its event's topic) and how to check a published record.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import anyio
 from eth_abi.abi import decode
-from eth_account import Account
 
 from .._hash import keccak256
-from ..agents.base import BaseAgent, Role
 from ..contracts import artifact
 from ..errors import AnyioWorkflowError
 from ..evm.abi import function
-from ..evm.accounts import LocalSigner, Signer
+from ..evm.accounts import Signer
 from ..evm.address import to_checksum
-from ..evm.tx import TransactionError, TxRequest
 from ..rpc.eth import EthRpc
 from ..storage.cid import CID
-from ..storage.stores import ContentStore, GatewayReader, MemoryStore
+from ..storage.stores import ContentStore, GatewayReader
 from .merkle import StandardMerkleTree
-from .record import (
-    LEAF_ENCODING,
-    AuditRecord,
-    AuditSummary,
-    Envelope,
-    build_record,
-    proofs_by_id,
-    record_leaves,
-    sign_record,
-)
+from .record import LEAF_ENCODING, AuditRecord, Envelope, record_leaves
 
-if TYPE_CHECKING:
-    from ..workflow.context import RunContext
-    from ..workflow.task import Task
-
-__all__ = ["ANCHORED_TOPIC", "AnchorTarget", "AuditorAgent", "Check", "verify_record"]
+__all__ = ["ANCHOR", "ANCHORED_TOPIC", "AnchorTarget", "Check", "anchor_abi", "verify_record"]
 
 ANCHOR = function("anchor(bytes32,string)")
 ANCHORED_TOPIC = "0x" + keccak256(b"Anchored(address,bytes32,string)").hex()
@@ -63,92 +42,6 @@ class AnchorTarget:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "address", to_checksum(self.address))
-
-
-class AuditorAgent(BaseAgent):
-    """Builds, signs, stores and (optionally) anchors the run's audit record.
-
-    ``signer`` signs the records (a fresh key per agent when not given: the records are
-    still signed and chained, but by a key nobody else knows; give one to be verifiable
-    against a known auditor). ``store`` defaults to the workflow's ``store`` service, then
-    to an in-memory store of this agent's (``auditor.store``). Records of one auditor form
-    a hash chain: each links the envelope CID of the one before.
-    """
-
-    role = Role.AUDITOR
-
-    def __init__(
-        self,
-        name: str | None = None,
-        *,
-        signer: Signer | None = None,
-        store: ContentStore | None = None,
-        anchor: AnchorTarget | None = None,
-    ) -> None:
-        super().__init__(name)
-        self.signer: Signer = signer or LocalSigner("0x" + _random_key())
-        self.store: ContentStore | None = store
-        self.anchor = anchor
-        self.previous: CID | None = None
-        """The envelope CID of the last record this auditor made."""
-        self._lock = anyio.Lock()  # concurrent runs still make one chain
-
-    def _store(self, ctx: RunContext) -> ContentStore:
-        if self.store is None:
-            self.store = ctx.services.get("store") or MemoryStore()
-        return self.store
-
-    async def execute(self, task: Task, ctx: RunContext) -> AuditSummary:
-        async with self._lock:
-            record, tree = build_record(
-                run_id=ctx.run_id,
-                status=ctx.status.value if ctx.status is not None else "unknown",
-                task=task.model_dump(mode="json", exclude={"idempotency_key"}),
-                config=ctx.config.model_dump(mode="json"),
-                outcomes=[o for o in ctx.outcomes if o.role is not Role.AUDITOR],
-                duration=ctx.elapsed(),
-                previous=self.previous,
-            )
-            envelope = sign_record(record, self.signer)
-            summary = AuditSummary(
-                cid=envelope.cid,
-                record_cid=envelope.record,
-                root=tree.root,
-                record=record,
-                envelope=envelope,
-                tree=tree,
-                proofs=proofs_by_id(tree),
-            )
-            if ctx.config.auto_store_proofs:
-                store = self._store(ctx)
-                await store.put(record.encode(), codec="dag-json")
-                await store.put(envelope.encode(), codec="dag-json")
-                await store.pin(envelope.cid)
-                await store.pin(envelope.record)
-                summary.stored = True
-            self.previous = envelope.cid
-        if self.anchor is not None:
-            await self._anchor(ctx, summary)
-        return summary
-
-    async def _anchor(self, ctx: RunContext, summary: AuditSummary) -> None:
-        target = self.anchor
-        assert target is not None
-        data = ANCHOR.encode(bytes.fromhex(summary.root[2:]), str(summary.cid))
-        sender = ctx.sender(target.signer, target.chain_id)
-        try:
-            receipt = await sender.send(TxRequest(to=target.address, data="0x" + data.hex()))
-        except TransactionError as exc:
-            summary.anchor_tx = exc.hashes[-1] if exc.hashes else None
-            summary.anchor_error = exc.short_message
-        except AnyioWorkflowError as exc:
-            summary.anchor_error = exc.short_message
-        else:
-            summary.anchor_tx = receipt.hash
-
-
-def _random_key() -> str:
-    return bytes(Account.create().key).hex()
 
 
 # -- verification --------------------------------------------------------------------------
@@ -174,7 +67,10 @@ async def verify_record(
 ) -> tuple[list[Check], AuditRecord | None]:
     """Check a published record: its bytes against its CID, the signature (by
     ``auditor`` when given), the Merkle root against the outcomes, the link to the previous
-    record, and (with ``eth``, and ``anchor`` to name the contract) the anchor event."""
+    record, and (with ``eth``, and ``anchor`` to name the contract) the anchor event.
+
+    Cancellation: it only reads; cancelled, no verdict is returned.
+    """
     checks: list[Check] = []
     cid = CID.parse(cid)
     try:

@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 from eth_abi.abi import encode as abi_encode
 
 from .._hash import keccak256, keccak_256
+from ..errors import MerkleError
 from ..evm.encoding import hex_bytes
 
 __all__ = ["MultiProof", "StandardMerkleTree", "leaf_hash", "node_hash", "process_proof"]
@@ -57,36 +58,36 @@ def _bytes(value: Any, field: str) -> bytes:
     raw = hex_bytes(value)
     if raw is not None:
         return raw
-    raise ValueError(f"{field}: expected bytes or 0x-hex, got {value!r}")
+    raise MerkleError(f"{field}: expected bytes or 0x-hex, got {value!r}")
 
 
 def _normalize(kind: str, value: Any, field: str) -> Any:
     """The value eth-abi wants for ``kind`` (JSON dumps hold big integers as strings)."""
     if _UINT.match(kind) or _INT.match(kind):
         if isinstance(value, bool):
-            raise ValueError(f"{field}: expected an integer for {kind}, got a bool")
+            raise MerkleError(f"{field}: expected an integer for {kind}, got a bool")
         if isinstance(value, str):
             try:
                 return int(value, 0)
             except ValueError:
-                raise ValueError(f"{field}: not an integer: {value!r}") from None
+                raise MerkleError(f"{field}: not an integer: {value!r}") from None
         if not isinstance(value, int):
-            raise ValueError(f"{field}: expected an integer for {kind}, got {value!r}")
+            raise MerkleError(f"{field}: expected an integer for {kind}, got {value!r}")
         return value
     if kind == "address":
         raw = _bytes(value, field)
         if len(raw) != 20:
-            raise ValueError(f"{field}: an address is 20 bytes, got {len(raw)}")
+            raise MerkleError(f"{field}: an address is 20 bytes, got {len(raw)}")
         return _hex(raw)
     if kind == "bytes" or _BYTES_N.match(kind):
         return _bytes(value, field)
     if kind == "bool":
         if not isinstance(value, bool):
-            raise ValueError(f"{field}: expected a bool, got {value!r}")
+            raise MerkleError(f"{field}: expected a bool, got {value!r}")
         return value
     if kind == "string":
         if not isinstance(value, str):
-            raise ValueError(f"{field}: expected a string, got {value!r}")
+            raise MerkleError(f"{field}: expected a string, got {value!r}")
         return value
     return value  # arrays and tuples: eth-abi checks them
 
@@ -137,7 +138,7 @@ _FAST = {"address": _address_word, "uint256": _uint256_word}
 def leaf_hash(types: Sequence[str], value: Sequence[Any]) -> bytes:
     """``keccak256(keccak256(abi.encode(types, value)))``."""
     if len(value) != len(types):
-        raise ValueError(f"value: {len(types)} fields ({', '.join(types)}), got {len(value)}")
+        raise MerkleError(f"value: {len(types)} fields ({', '.join(types)}), got {len(value)}")
     fast = [_FAST[t](v) if t in _FAST else None for t, v in zip(types, value, strict=True)]
     if None not in fast:  # the common shapes, without a regex or eth-abi per field
         return keccak256(keccak256(b"".join(fast)))  # type: ignore[arg-type]
@@ -187,7 +188,7 @@ class MultiProof(NamedTuple):
 
 def _process_multi(leaves: list[bytes], proof: list[bytes], flags: list[bool]) -> bytes:
     if len(leaves) + len(proof) != len(flags) + 1 or len(proof) < flags.count(False):
-        raise ValueError("multiproof: the leaves, proof and flags do not fit together")
+        raise MerkleError("multiproof: the leaves, proof and flags do not fit together")
     stack = list(leaves)
     siblings = list(proof)
     for flag in flags:
@@ -195,14 +196,14 @@ def _process_multi(leaves: list[bytes], proof: list[bytes], flags: list[bool]) -
         b = stack.pop(0) if flag else siblings.pop(0)
         stack.append(node_hash(a, b))
     if len(stack) + len(siblings) != 1:
-        raise ValueError("multiproof: not all of the proof was used")
+        raise MerkleError("multiproof: not all of the proof was used")
     return stack[0] if stack else siblings[0]
 
 
 def _as_node(value: str | bytes, field: str) -> bytes:
     node = _bytes(value, field)
     if len(node) != 32:
-        raise ValueError(f"{field}: a node is 32 bytes, got {len(node)}")
+        raise MerkleError(f"{field}: a node is 32 bytes, got {len(node)}")
     return node
 
 
@@ -237,7 +238,7 @@ class StandardMerkleTree:
     ) -> StandardMerkleTree:
         items = [list(v) for v in values]
         if not items:
-            raise ValueError("values: a tree needs at least one leaf")
+            raise MerkleError("values: a tree needs at least one leaf")
         hashed = _hash_leaves(items, leaf_encoding)
         if sort_leaves:
             hashed.sort()
@@ -273,11 +274,11 @@ class StandardMerkleTree:
     def _value_index(self, leaf: int | Sequence[Any]) -> int:
         if isinstance(leaf, int):
             if not 0 <= leaf < len(self._values):
-                raise IndexError(f"index: {leaf} is not a leaf (the tree has {len(self)})")
+                raise MerkleError(f"index: {leaf} is not a leaf (the tree has {len(self)})")
             return leaf
         found = self._lookup.get(leaf_hash(self.leaf_encoding, leaf))
         if found is None:
-            raise ValueError("leaf: not in the tree")
+            raise MerkleError("leaf: not in the tree")
         return found
 
     def _proof(self, tree_index: int) -> list[bytes]:
@@ -316,7 +317,7 @@ class StandardMerkleTree:
         """One proof for several leaves (OpenZeppelin's ``multiProofVerify`` format)."""
         indices = sorted((self._values[self._value_index(x)][1] for x in leaves), reverse=True)
         if len(set(indices)) != len(indices):
-            raise ValueError("leaves: cannot prove the same leaf twice")
+            raise MerkleError("leaves: cannot prove the same leaf twice")
         stack = list(indices)
         proof: list[bytes] = []
         flags: list[bool] = []
@@ -362,14 +363,14 @@ class StandardMerkleTree:
         """Raise ``ValueError`` unless every node and leaf hash is consistent."""
         for value, index in self._values:
             if self._tree[index] != leaf_hash(self.leaf_encoding, value):
-                raise ValueError(f"tree: the leaf at {index} does not match its value")
+                raise MerkleError(f"tree: the leaf at {index} does not match its value")
         n = len(self._tree)
         for i in range(n):
             left, right = 2 * i + 1, 2 * i + 2
             if right < n and self._tree[i] != node_hash(self._tree[left], self._tree[right]):
-                raise ValueError(f"tree: node {i} is not the hash of its children")
+                raise MerkleError(f"tree: node {i} is not the hash of its children")
             if left < n <= right:
-                raise ValueError("tree: a node with one child")
+                raise MerkleError("tree: a node with one child")
 
     def dump(self) -> dict[str, Any]:
         """OpenZeppelin's ``standard-v1`` JSON (big integers as decimal strings)."""
@@ -387,7 +388,7 @@ class StandardMerkleTree:
     def load(cls, data: dict[str, Any]) -> StandardMerkleTree:
         """A tree from its ``dump()`` (ours or OpenZeppelin's); it is validated."""
         if data.get("format") != "standard-v1":
-            raise ValueError(f"format: expected 'standard-v1', got {data.get('format')!r}")
+            raise MerkleError(f"format: expected 'standard-v1', got {data.get('format')!r}")
         tree = [_as_node(node, f"tree[{i}]") for i, node in enumerate(data["tree"])]
         values = [(list(v["value"]), int(v["treeIndex"])) for v in data["values"]]
         loaded = cls(tree, values, data["leafEncoding"])

@@ -34,9 +34,9 @@ from pydantic import BaseModel, ConfigDict
 from pydantic_core import to_jsonable_python
 
 from .._hash import keccak256
-from ..errors import AnyioWorkflowError
+from ..errors import AnyioWorkflowError, TransactionError
 from ..evm.accounts import Signer
-from ..evm.tx import TransactionError, TxReceipt
+from ..evm.tx import receipts_in
 from ..storage.cid import CID
 from ..storage.dag import dag_json_decode, dag_json_encode
 from .merkle import StandardMerkleTree
@@ -85,6 +85,8 @@ class TxEntry(BaseModel):
     effective_gas_price: int | None = None
     fee_paid: int | None = None
     replaced: list[str] = []
+    strategy: str | None = None
+    """The fee strategy the transaction was priced with."""
 
 
 class AuditRecord(BaseModel):
@@ -207,19 +209,6 @@ def _jsonable(value: Any) -> Any:
     return data
 
 
-def _receipts(value: Any) -> Iterable[TxReceipt]:
-    if isinstance(value, TxReceipt):
-        yield value
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from _receipts(item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _receipts(item)
-    elif isinstance(getattr(value, "receipts", None), tuple):
-        yield from _receipts(value.receipts)
-
-
 def _error_text(error: BaseException | None) -> str | None:
     if error is None:
         return None
@@ -263,7 +252,7 @@ def build_record(
     agents: list[AgentEntry] = []
     transactions: list[TxEntry] = []
     for outcome in outcomes:
-        receipts = list(_receipts(outcome.output))
+        receipts = list(receipts_in(outcome.output))
         for receipt in receipts:
             transactions.append(
                 TxEntry(
@@ -272,6 +261,7 @@ def build_record(
                     block_number=receipt.block_number, gas_used=receipt.gas_used,
                     effective_gas_price=receipt.effective_gas_price,
                     fee_paid=receipt.fee_paid, replaced=list(receipt.replaced),
+                    strategy=receipt.strategy,
                 )
             )  # fmt: skip
         error = outcome.error

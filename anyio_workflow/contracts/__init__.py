@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from eth_abi.abi import encode
 
+from ..errors import InvalidArgument, NotFound
+
 if TYPE_CHECKING:
     from ..evm.tx import TxSender
 
@@ -35,7 +37,7 @@ class Artifact:
         constructor = next((e for e in self.abi if e.get("type") == "constructor"), None)
         types = [str(p["type"]) for p in (constructor or {}).get("inputs", [])]
         if len(types) != len(args):
-            raise ValueError(f"{self.name}: the constructor takes {len(types)} arguments")
+            raise InvalidArgument(f"{self.name}: the constructor takes {len(types)} arguments")
         return self.bytecode + encode(types, list(args)).hex()
 
 
@@ -46,7 +48,7 @@ def artifact(name: str) -> Artifact:
         raw = json.loads(files(__name__).joinpath(f"{name}.json").read_text())
     except FileNotFoundError:
         known = sorted(p.name[:-5] for p in files(__name__).iterdir() if p.name.endswith(".json"))
-        raise LookupError(f"no compiled contract {name!r}; known: {', '.join(known)}") from None
+        raise NotFound(f"no compiled contract {name!r}; known: {', '.join(known)}") from None
     return Artifact(
         name=raw["contractName"],
         abi=raw["abi"],
@@ -59,11 +61,15 @@ def artifact(name: str) -> Artifact:
 
 async def deploy(sender: TxSender, name: str, *args: Any) -> str:
     """Deploy the project's contract ``name`` through ``sender`` (the whole transaction
-    pipeline: estimate, nonce, fees, confirmation); its checksummed address."""
+    pipeline: estimate, nonce, fees, confirmation); its checksummed address.
+
+    Cancellation: before the broadcast nothing is deployed; after it, the deployment
+    stays sent and only the wait for its receipt is abandoned.
+    """
     from ..evm.address import to_checksum
     from ..evm.tx import TxRequest
 
     receipt = await sender.send(TxRequest(data=artifact(name).deploy_data(*args)))
     if receipt.contract_address is None:
-        raise LookupError(f"{name}: the deployment's receipt has no contract address")
+        raise NotFound(f"{name}: the deployment's receipt has no contract address")
     return to_checksum(receipt.contract_address)

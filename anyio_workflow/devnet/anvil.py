@@ -20,6 +20,8 @@ import anyio
 import httpx
 from anyio.abc import Process
 
+from ..errors import AnvilNotFound, DevnetError, UsageError
+
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
 
@@ -27,10 +29,6 @@ __all__ = ["ANVIL_MNEMONIC", "Anvil", "AnvilNotFound", "find_anvil", "free_port"
 
 ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
 """anvil's well-known default mnemonic: its keys are public, for local testing only."""
-
-
-class AnvilNotFound(RuntimeError):
-    """Raised when no anvil binary can be found; says how to install one."""
 
 
 def _platform_package() -> str:
@@ -78,6 +76,9 @@ class Anvil:
 
     Leaving the block stops the process (terminate, then kill after 5 s), also on
     cancellation.
+
+    Cancellation: cancelled while starting, the process is stopped before the
+    cancellation propagates; leaving the block (cancelled or not) stops it, shielded.
     """
 
     def __init__(
@@ -104,7 +105,7 @@ class Anvil:
     @property
     def url(self) -> str:
         if self.port is None:
-            raise RuntimeError("anvil is not running")
+            raise UsageError("anvil is not running")
         return f"http://127.0.0.1:{self.port}"
 
     @property
@@ -135,8 +136,10 @@ class Anvil:
         return [*args, *self.extra_args]
 
     async def __aenter__(self) -> Self:
+        """Cancellation: cancelled while starting, the process is killed before the
+        cancellation propagates."""
         if self._process is not None:
-            raise RuntimeError("this Anvil is already running")
+            raise UsageError("this Anvil is already running")
         for _ in range(3):  # another process may take the free port first: try another
             port = free_port()
             self._process = await anyio.open_process(
@@ -146,9 +149,9 @@ class Anvil:
             try:
                 await self._wait_ready()
                 return self
-            except OSError:
+            except DevnetError:
                 await self.stop()
-        raise RuntimeError("anvil did not start on any of three free ports")
+        raise DevnetError("anvil did not start on any of three free ports")
 
     async def _wait_ready(self) -> None:
         assert self._process is not None
@@ -157,7 +160,7 @@ class Anvil:
             with anyio.fail_after(self.startup_timeout):
                 while True:
                     if self._process.returncode is not None:
-                        raise OSError(f"anvil exited with code {self._process.returncode}")
+                        raise DevnetError(f"anvil exited with code {self._process.returncode}")
                     try:
                         answer = await client.post(self.url, json=body)
                         if answer.status_code == 200 and "result" in answer.json():
@@ -167,7 +170,11 @@ class Anvil:
                     await anyio.sleep(0.05)
 
     async def stop(self) -> None:
-        """Stop the process and wait for it, shielded: this is cleanup."""
+        """Stop the process and wait for it, shielded: this is cleanup.
+
+        Cancellation: the stop is shielded: the process is gone when it returns or
+        raises.
+        """
         process, self._process = self._process, None
         if process is None:
             return

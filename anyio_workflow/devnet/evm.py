@@ -31,6 +31,7 @@ from eth_tester.backends.pyevm import main as pyevm_backend
 from eth_tester.exceptions import BlockNotFound, TransactionFailed, TransactionNotFound
 from eth_utils.exceptions import ValidationError
 
+from ..errors import InvalidArgument
 from .anvil import ANVIL_MNEMONIC
 from .jsonrpc import Executor, JsonRpcApp, RpcFault
 from .serve import Devnet
@@ -69,7 +70,7 @@ def _encode(value: Any) -> Any:
 def _quantity(value: Any, field: str) -> int:
     if isinstance(value, str) and value.startswith("0x"):
         return int(value, 16)
-    raise ValueError(f"{field}: expected a hex quantity")
+    raise InvalidArgument(f"{field}: expected a hex quantity")
 
 
 def _block(value: Any) -> int | str:
@@ -93,7 +94,7 @@ _TX_QUANTITIES = frozenset(
 def _call_request(tx: Any) -> dict[str, Any]:
     """A JSON-RPC call object to eth-tester's inbound transaction format."""
     if not isinstance(tx, dict):
-        raise ValueError("transaction: expected an object")
+        raise InvalidArgument("transaction: expected an object")
     out: dict[str, Any] = {"from": "0x" + "00" * 20}
     for key, value in tx.items():
         name = _TX_FIELDS.get(key)
@@ -127,9 +128,9 @@ class EvmDevnet(Devnet):
         name: str = "devnet",
     ) -> None:
         if chain_id < 1:
-            raise ValueError("chain_id: must be positive")
+            raise InvalidArgument("chain_id: must be positive")
         if not 1 <= accounts <= 100:
-            raise ValueError("accounts: from 1 to 100")
+            raise InvalidArgument("accounts: from 1 to 100")
         Account.enable_unaudited_hdwallet_features()
         self.chain_id = chain_id
         self.name = name
@@ -395,7 +396,7 @@ class EvmDevnet(Devnet):
     def _logs(self, p: list[Any]) -> list[dict[str, Any]]:
         query = p[0] if p else {}
         if not isinstance(query, dict):
-            raise ValueError("filter: expected an object")
+            raise InvalidArgument("filter: expected an object")
         from_block = _block(query.get("fromBlock", "latest"))
         to_block = _block(query.get("toBlock", "latest"))
         head = self.tester.get_block_by_number("latest")["number"]

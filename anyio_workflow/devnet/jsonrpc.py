@@ -15,20 +15,12 @@ from typing import Any, Literal
 
 import anyio
 
+from ..errors import InvalidArgument, RpcFault
+
 __all__ = ["Executor", "JsonRpcApp", "RpcFault"]
 
 Executor = Literal["inline", "thread"]
 Method = Callable[[list[Any]], Any]
-
-
-class RpcFault(Exception):
-    """Raised by a devnet method: becomes a JSON-RPC error object."""
-
-    def __init__(self, code: int, message: str, data: Any = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.data = data
 
 
 def _error(id_: Any, code: int, message: str, data: Any = None) -> dict[str, Any]:
@@ -39,11 +31,15 @@ def _error(id_: Any, code: int, message: str, data: Any = None) -> dict[str, Any
 
 
 class JsonRpcApp:
-    """An ASGI app that answers JSON-RPC 2.0 POSTs with the registered methods."""
+    """An ASGI app that answers JSON-RPC 2.0 POSTs with the registered methods.
+
+    Cancellation: a request cancelled mid-call gets no answer; a method that already
+    changed the chain (a transaction added to the pool) keeps that change.
+    """
 
     def __init__(self, *, executor: Executor = "inline") -> None:
         if executor not in ("inline", "thread"):
-            raise ValueError("executor: 'inline' or 'thread'")
+            raise InvalidArgument("executor: 'inline' or 'thread'")
         self.executor = executor
         self.methods: dict[str, Method] = {}
         self._lock = anyio.Lock()

@@ -27,7 +27,11 @@ __all__ = ["Devnet", "serve_asgi"]
 async def serve_asgi(
     app: Any, *, host: str = "127.0.0.1", port: int | None = None, ready_timeout: float = 10.0
 ) -> AsyncIterator[str]:
-    """Serve ``app`` until the block ends; yields its base URL once it accepts connections."""
+    """Serve ``app`` until the block ends; yields its base URL once it accepts connections.
+
+    Cancellation: stops the server and closes its socket; requests in flight are
+    dropped.
+    """
     port = port or free_port()
     config = Config()
     config.bind = [f"{host}:{port}"]
@@ -82,7 +86,11 @@ class _LifespanShim:
 
 
 class Devnet:
-    """What the embedded devnets share: a JSON-RPC ASGI ``app`` and three ways to reach it."""
+    """What the embedded devnets share: a JSON-RPC ASGI ``app`` and three ways to reach it.
+
+    Cancellation: cancelling ``serve`` stops the server and closes its socket; requests
+    in flight are dropped.
+    """
 
     app: Any
     name: str

@@ -18,6 +18,7 @@ from solders.signature import Signature
 from solders.transaction import VersionedTransaction
 from solders.transaction_metadata import FailedTransactionMetadata
 
+from ..errors import InvalidArgument
 from .jsonrpc import Executor, JsonRpcApp, RpcFault
 from .serve import Devnet
 
@@ -39,7 +40,7 @@ def _b58decode(text: str) -> bytes:
 
 def _pubkey(value: Any) -> Pubkey:
     if not isinstance(value, str):
-        raise ValueError("expected a base58 public key")
+        raise InvalidArgument("expected a base58 public key")
     return Pubkey.from_string(value)
 
 

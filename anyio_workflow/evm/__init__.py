@@ -4,10 +4,18 @@ from .accounts import LocalSigner, SignedTx, Signer
 from .address import Address, InvalidAddress, to_checksum
 from .chainlink import ChainlinkGasFeed, GasPrice, RoundData
 from .gas import CustomFees, FeeOracle, FeeQuote
-from .nonce import NonceManager, NonceSource, Reservation
+from .nonce import NonceManager, NonceManagers, NonceSource, Reservation
 from .revert import DecodedRevert, decode_revert
 from .schedule import SendQueue
-from .tx import FeeCapExceeded, TransactionError, TxReceipt, TxRequest, TxSender
+from .tx import (
+    FeeCapExceeded,
+    SendSettings,
+    TransactionError,
+    TxReceipt,
+    TxRequest,
+    TxSender,
+    receipts_in,
+)
 
 __all__ = [
     "Address",
@@ -22,9 +30,11 @@ __all__ = [
     "InvalidAddress",
     "LocalSigner",
     "NonceManager",
+    "NonceManagers",
     "NonceSource",
     "Reservation",
     "SendQueue",
+    "SendSettings",
     "SignedTx",
     "Signer",
     "TransactionError",
@@ -32,5 +42,6 @@ __all__ = [
     "TxRequest",
     "TxSender",
     "decode_revert",
+    "receipts_in",
     "to_checksum",
 ]

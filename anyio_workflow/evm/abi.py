@@ -17,6 +17,7 @@ from eth_abi.abi import decode, encode
 from eth_abi.exceptions import DecodingError, EncodingError
 from eth_utils.crypto import keccak
 
+from ..errors import AbiError
 from .address import to_checksum
 
 __all__ = [
@@ -34,10 +35,6 @@ _SIGNATURE = re.compile(
     r"(?:\s*(?:external|public|view|pure|payable|nonpayable|\s)*)*"
     r"(?:\s*returns\s*\((?P<outputs>[^()]*)\))?\s*$"
 )
-
-
-class AbiError(ValueError):
-    """A signature, ABI entry, argument or payload that does not fit."""
 
 
 def _types(text: str | None) -> tuple[str, ...]:
@@ -84,6 +81,10 @@ class Function:
             return self.selector + encode(list(self.inputs), list(args))
         except (EncodingError, TypeError, ValueError, OverflowError) as exc:
             raise AbiError(f"{self.signature}: {exc}") from None
+
+    def calldata(self, *args: Any) -> str:
+        """The call's data as 0x-hex, what a transaction's ``data`` and ``eth_call`` take."""
+        return "0x" + self.encode(*args).hex()
 
     def decode_output(self, data: bytes) -> tuple[Any, ...]:
         """The return values of an ``eth_call`` of this function."""

@@ -23,6 +23,7 @@ from eth_account.messages import encode_defunct, encode_typed_data
 from eth_account.signers.local import LocalAccount
 from pydantic import SecretStr
 
+from ..errors import InvalidArgument, InvalidType
 from .address import to_checksum
 from .encoding import fast_sign
 
@@ -72,7 +73,7 @@ class LocalSigner:
         try:
             self._account: LocalAccount = Account.from_key(secret)
         except Exception:  # eth-account's messages may quote the key: say nothing of it
-            raise ValueError("private_key: not a valid secp256k1 private key") from None
+            raise InvalidArgument("private_key: not a valid secp256k1 private key") from None
         self._address = to_checksum(self._account.address)  # keccak once, not per use
         self._key = coincurve.PrivateKey(bytes(self._account.key))
 
@@ -84,7 +85,7 @@ class LocalSigner:
             keystore = json.loads(Path(path).read_text())
             key = Account.decrypt(keystore, secret)
         except (OSError, ValueError) as exc:
-            raise ValueError(
+            raise InvalidArgument(
                 f"keystore {Path(path).name}: cannot decrypt ({type(exc).__name__})"
             ) from None
         return cls(SecretStr("0x" + bytes(key).hex()))
@@ -99,7 +100,7 @@ class LocalSigner:
         try:
             account = Account.from_mnemonic(secret, account_path=path)
         except Exception:
-            raise ValueError("mnemonic: not a valid BIP-39 mnemonic, or a bad path") from None
+            raise InvalidArgument("mnemonic: not a valid BIP-39 mnemonic, or a bad path") from None
         return cls(SecretStr("0x" + bytes(account.key).hex()))
 
     @property
@@ -129,4 +130,4 @@ class LocalSigner:
     __str__ = __repr__
 
     def __reduce__(self) -> Any:
-        raise TypeError("LocalSigner holds a private key and cannot be pickled")
+        raise InvalidType("LocalSigner holds a private key and cannot be pickled")

@@ -12,14 +12,11 @@ from typing import Annotated
 from pydantic import AfterValidator
 
 from .._hash import keccak256 as keccak
+from ..errors import InvalidAddress
 
 __all__ = ["Address", "InvalidAddress", "to_checksum"]
 
 _HEX40 = re.compile(r"^0x[0-9a-fA-F]{40}$")
-
-
-class InvalidAddress(ValueError):
-    """Raised for text that is not an address, or a mixed-case address with a wrong checksum."""
 
 
 def _checksum(lower: str) -> str:

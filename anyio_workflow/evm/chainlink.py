@@ -12,19 +12,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from ..errors import InvalidResponse
+from ..errors import InvalidArgument, InvalidResponse
 from ..rpc.eth import EthRpc
 from .abi import function
 from .address import to_checksum
 from .gas import FeeOracle
 
-__all__ = ["ChainlinkGasFeed", "GasPrice", "RoundData"]
+__all__ = [
+    "DECIMALS",
+    "LATEST_ROUND_DATA",
+    "ChainlinkGasFeed",
+    "GasPrice",
+    "RoundData",
+    "feed_decimals",
+    "latest_round",
+    "round_problem",
+]
 
-_LATEST = function(
+LATEST_ROUND_DATA = function(
     "latestRoundData() returns (uint80 roundId, int256 answer, uint256 startedAt, "
     "uint256 updatedAt, uint80 answeredInRound)"
 )
-_DECIMALS = function("decimals() returns (uint8)")
+DECIMALS = function("decimals() returns (uint8)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +43,41 @@ class RoundData:
     started_at: int
     updated_at: int
     answered_in_round: int
+
+
+async def latest_round(eth: EthRpc, feed: str) -> RoundData:
+    """The feed's ``latestRoundData``; an answer that is not five words is an
+    :class:`InvalidResponse`.
+
+    Cancellation: a read; cancelled, nothing changed.
+    """
+    raw = await eth.call({"to": feed, "data": LATEST_ROUND_DATA.calldata()})
+    if len(raw) != 5 * 32:
+        raise InvalidResponse(f"{feed}: latestRoundData answered {len(raw)} bytes, not 160")
+    return RoundData(*LATEST_ROUND_DATA.decode_output(raw))
+
+
+async def feed_decimals(eth: EthRpc, feed: str) -> int:
+    """The feed's ``decimals()``.
+
+    Cancellation: a read; cancelled, nothing changed.
+    """
+    (decimals,) = DECIMALS.decode_output(await eth.call({"to": feed, "data": DECIMALS.calldata()}))
+    return int(decimals)
+
+
+def round_problem(round_: RoundData, now: int, heartbeat: int) -> str | None:
+    """Why a round must not be used, or ``None``: an answer that is not a price, a round
+    older than ``heartbeat`` seconds at ``now`` (a block timestamp), or a round answered
+    in an earlier round."""
+    if round_.answer <= 0:
+        return f"answer {round_.answer} is not a price"
+    age = now - round_.updated_at
+    if age > heartbeat:
+        return f"round {round_.round_id} is {age} s old (heartbeat {heartbeat} s)"
+    if round_.answered_in_round < round_.round_id:
+        return f"round {round_.round_id} was answered in round {round_.answered_in_round}"
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,11 +91,14 @@ class GasPrice:
 
 
 class ChainlinkGasFeed:
-    """Reads a gas-price feed; falls back to ``FeeOracle`` (``optimal``) when it must."""
+    """Reads a gas-price feed; falls back to ``FeeOracle`` (``optimal``) when it must.
+
+    Cancellation: it only reads; cancelled, nothing is cached but the feed's decimals.
+    """
 
     def __init__(self, eth: EthRpc, feed: str, chain_id: int, *, heartbeat: int = 3_600) -> None:
         if heartbeat <= 0:
-            raise ValueError("heartbeat: seconds, and positive")
+            raise InvalidArgument("heartbeat: seconds, and positive")
         self.eth = eth
         self.feed = to_checksum(feed)
         self.heartbeat = heartbeat
@@ -59,31 +106,16 @@ class ChainlinkGasFeed:
         self._decimals: int | None = None
 
     async def latest_round(self) -> RoundData:
-        raw = await self.eth.call({"to": self.feed, "data": "0x" + _LATEST.encode().hex()})
-        if len(raw) != 5 * 32:
-            raise InvalidResponse(
-                f"{self.feed}: latestRoundData answered {len(raw)} bytes, not 160"
-            )
-        return RoundData(*_LATEST.decode_output(raw))
+        return await latest_round(self.eth, self.feed)
 
     async def fetch(self) -> GasPrice:
         """The feed's gas price in wei, or the fee oracle's when the round is refused."""
         round_ = await self.latest_round()
         block = await self.eth.get_block("latest")
-        now = int(block["timestamp"]) if block else 0
-        if round_.answer <= 0:
-            rejected = f"answer {round_.answer} is not a price"
-        elif now - round_.updated_at > self.heartbeat:
-            age = now - round_.updated_at
-            rejected = f"round {round_.round_id} is {age} s old (heartbeat {self.heartbeat} s)"
-        elif round_.answered_in_round < round_.round_id:
-            rejected = f"round {round_.round_id} was answered in round {round_.answered_in_round}"
-        else:
+        rejected = round_problem(round_, int(block["timestamp"]) if block else 0, self.heartbeat)
+        if rejected is None:
             if self._decimals is None:
-                raw = await self.eth.call(
-                    {"to": self.feed, "data": "0x" + _DECIMALS.encode().hex()}
-                )
-                (self._decimals,) = _DECIMALS.decode_output(raw)
+                self._decimals = await feed_decimals(self.eth, self.feed)
             wei = round_.answer * 10**9 // 10**self._decimals
             return GasPrice(wei, "chainlink", round_)
         quote = await self.fallback.quote("optimal")

@@ -25,6 +25,7 @@ from typing import Any
 import coincurve
 
 from .._hash import keccak256 as keccak
+from ..errors import InvalidArgument
 
 __all__ = ["fast_sign", "hex_bytes", "rlp_encode"]
 
@@ -46,7 +47,7 @@ def rlp_encode(item: RlpItem) -> bytes:
     """Recursive Length Prefix encoding of bytes, non-negative ints and lists of them."""
     if isinstance(item, int):
         if item < 0:
-            raise ValueError("RLP encodes non-negative integers only")
+            raise InvalidArgument("RLP encodes non-negative integers only")
         item = item.to_bytes((item.bit_length() + 7) // 8, "big")  # 0 -> b""
     if isinstance(item, bytes | bytearray):
         if len(item) == 1 and item[0] < 0x80:

@@ -1,6 +1,7 @@
 """Fee quotes for ``gas_strategy``: an ``eth_feeHistory`` oracle with eco/optimal/fast.
 
-The numbers, and why:
+The numbers are data (:data:`anyio_workflow.core.fees.FEE_STRATEGIES`); why they are
+what they are:
 
 | strategy | priority fee (tip) | max fee per gas |
 | --- | --- | --- |
@@ -21,23 +22,20 @@ have no base fee (pre-London) gets ``eth_gasPrice`` (x1.0 eco, x1.1 optimal, x1.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Literal
 
 import anyio
 
 from ..chains import chain as chain_info
+from ..core.fees import CustomFees, FeeStrategy, GasStrategy, fee_strategy
+from ..errors import InvalidArgument
 from ..rpc.eth import EthRpc
 
 __all__ = ["CustomFees", "FeeOracle", "FeeQuote", "Strategy"]
 
-Strategy = Literal["eco", "optimal", "fast", "custom"]
+Strategy = GasStrategy
+"""The strategy names (``GasStrategy``); a ``FeeStrategy`` value is accepted too."""
 
-_TIP_PERCENTILE = {"eco": 10.0, "optimal": 50.0, "fast": 90.0}
-_TIP_BOOST = {"eco": (1, 1), "optimal": (1, 1), "fast": (6, 5)}  # a fraction: x1.2 for fast
-_BASE_HEADROOM = {"eco": (5, 4), "optimal": (2, 1), "fast": (2, 1)}
-_LEGACY_MULTIPLIER = {"eco": (1, 1), "optimal": (11, 10), "fast": (5, 4)}
 HISTORY_BLOCKS = 10
 
 
@@ -70,22 +68,16 @@ class FeeQuote:
         return self.max_fee_per_gas >= self.base_fee
 
 
-@dataclass(frozen=True, slots=True)
-class CustomFees:
-    """``gas_strategy="custom"``: fixed fees, or a function of the next base fee."""
-
-    max_fee_per_gas: int | None = None
-    max_priority_fee_per_gas: int | None = None
-    compute: Callable[[int], Awaitable[tuple[int, int]]] | None = None
-    """``async (next_base_fee) -> (max_fee_per_gas, max_priority_fee_per_gas)``."""
-
-
 def _scale(value: int, fraction: tuple[int, int]) -> int:
     return value * fraction[0] // fraction[1]
 
 
 class FeeOracle:
-    """Quotes fees for one chain from its fee history."""
+    """Quotes fees for one chain from its fee history.
+
+    Cancellation: a quote cancelled while waiting for the node caches nothing;
+    concurrent callers waiting for it ask again.
+    """
 
     def __init__(
         self,
@@ -102,58 +94,61 @@ class FeeOracle:
         self._cache: dict[tuple[str, int | None], tuple[float, FeeQuote]] = {}
         self._lock = anyio.Lock()
 
-    async def quote(self, strategy: Strategy = "optimal", *, cap: int | None = None) -> FeeQuote:
+    async def quote(
+        self, strategy: Strategy | FeeStrategy = "optimal", *, cap: int | None = None
+    ) -> FeeQuote:
         """A fee quote; with ``cap``, ``max_fee_per_gas`` is never above it.
 
         Quotes are kept ``max_age`` seconds (a block is 2 to 12 s), so that 100 concurrent
         sends ask the node once, not 100 times; concurrent callers wait for one answer.
         """
         if cap is not None and cap < 0:
-            raise ValueError("cap: a fee cap cannot be negative")
-        key = (strategy, cap)
+            raise InvalidArgument("cap: a fee cap cannot be negative")
+        spec = fee_strategy(strategy)
+        key = (spec.name, cap)
         async with self._lock:
             cached = self._cache.get(key)
             if cached is not None and anyio.current_time() - cached[0] < self.max_age:
                 return cached[1]
-            quote = await self._quote(strategy, cap)
+            quote = await self._quote(spec, cap)
             self._cache[key] = (anyio.current_time(), quote)
             return quote
 
-    async def _quote(self, strategy: Strategy, cap: int | None) -> FeeQuote:
-        history = await self.eth.fee_history(
-            HISTORY_BLOCKS, "latest", [_TIP_PERCENTILE.get(strategy, 50.0)]
-        )
+    async def _quote(self, strategy: FeeStrategy, cap: int | None) -> FeeQuote:
+        history = await self.eth.fee_history(HISTORY_BLOCKS, "latest", [strategy.tip_percentile])
         base_fee = history.base_fee_per_gas[-1]
         if not any(history.base_fee_per_gas):  # a legacy chain: no base fee at all
             return self._legacy(strategy, await self.eth.gas_price(), cap)
         floor = self.chain.min_priority_fee
-        if strategy == "custom":
+        if strategy.name == "custom":
             max_fee, tip = await self._custom(base_fee)
         else:
             tips = sorted(row[0] for row in history.reward if row)
             tip = tips[len(tips) // 2] if tips else 0
             if tip == 0:
                 tip = await self.eth.max_priority_fee_per_gas()
-            tip = max(_scale(tip, _TIP_BOOST[strategy]), floor)
-            max_fee = _scale(base_fee, _BASE_HEADROOM[strategy]) + tip
+            tip = max(_scale(tip, strategy.tip_boost), floor)
+            max_fee = _scale(base_fee, strategy.base_headroom) + tip
         capped = cap is not None and max_fee > cap
         if cap is not None:
             max_fee = min(max_fee, cap)
             tip = min(tip, max_fee)
-        return FeeQuote(strategy, max_fee, tip, base_fee, capped=capped)
+        return FeeQuote(strategy.name, max_fee, tip, base_fee, capped=capped)
 
     async def _custom(self, base_fee: int) -> tuple[int, int]:
         if self.custom is None:
-            raise ValueError('gas_strategy="custom" needs CustomFees (fixed values or a function)')
+            raise InvalidArgument(
+                'custom_fees: gas_strategy="custom" needs CustomFees (fixed values or a function)'
+            )
         if self.custom.compute is not None:
             return await self.custom.compute(base_fee)
-        if self.custom.max_fee_per_gas is None or self.custom.max_priority_fee_per_gas is None:
-            raise ValueError("CustomFees: give both fees, or compute")
+        assert self.custom.max_fee_per_gas is not None  # CustomFees checks it has both
+        assert self.custom.max_priority_fee_per_gas is not None
         return self.custom.max_fee_per_gas, self.custom.max_priority_fee_per_gas
 
-    def _legacy(self, strategy: Strategy, gas_price: int, cap: int | None) -> FeeQuote:
-        price = _scale(gas_price, _LEGACY_MULTIPLIER.get(strategy, (1, 1)))
+    def _legacy(self, strategy: FeeStrategy, gas_price: int, cap: int | None) -> FeeQuote:
+        price = _scale(gas_price, strategy.legacy_multiplier)
         capped = cap is not None and price > cap
         if cap is not None:
             price = min(price, cap)
-        return FeeQuote(strategy, price, price, gas_price, capped=capped, legacy=True)
+        return FeeQuote(strategy.name, price, price, gas_price, capped=capped, legacy=True)

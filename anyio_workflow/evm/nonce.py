@@ -1,7 +1,9 @@
 """Nonces for parallel sends from one account: :class:`NonceManager`.
 
-One manager per (chain id, address), shared by every agent and every workflow of the
-process (:meth:`NonceManager.for_account`). The first nonce comes from
+One manager per (chain id, address), shared by every sender that is handed it: a
+:class:`NonceManagers` keeps one per account, and each ``AsyncWorkflow`` owns one
+(``AsyncWorkflow(nonces=...)`` shares one between workflows that send from the same
+account at the same time, which they must). The first nonce comes from
 ``eth_getTransactionCount(address, "pending")``; after that nonces are handed out
 locally under an AnyIO lock, so 100 concurrent sends get 100 distinct, consecutive nonces.
 
@@ -33,17 +35,20 @@ from __future__ import annotations
 import heapq
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import ClassVar, Protocol
+from typing import Protocol
 
 import anyio
 
 from .address import to_checksum
 
-__all__ = ["NonceManager", "NonceSource", "Reservation"]
+__all__ = ["NonceManager", "NonceManagers", "NonceSource", "Reservation"]
 
 
 class NonceSource(Protocol):
-    """What the manager asks the node (``EthRpc`` is one)."""
+    """What the manager asks the node (``EthRpc`` is one).
+
+    Cancellation: a read; cancelled, it has changed nothing.
+    """
 
     async def get_transaction_count(self, address: str, block: int | str = "pending") -> int: ...
 
@@ -68,8 +73,6 @@ class Reservation:
 class NonceManager:
     """Hands out the nonces of one account on one chain; see the module docstring."""
 
-    _shared: ClassVar[dict[tuple[int, str], NonceManager]] = {}
-
     def __init__(self, chain_id: int, address: str) -> None:
         self.chain_id = chain_id
         self.address = to_checksum(address)
@@ -88,7 +91,10 @@ class NonceManager:
 
     async def check_chain(self, node: object) -> None:
         """Start again if ``node`` is another chain than the one this manager counted on
-        (``node`` needs ``genesis_hash()``, as ``EthRpc`` has; others are not checked)."""
+        (``node`` needs ``genesis_hash()``, as ``EthRpc`` has; others are not checked).
+
+        Cancellation: a read; cancelled, the manager is as it was.
+        """
         genesis_hash = getattr(node, "genesis_hash", None)
         if genesis_hash is None:
             return
@@ -106,15 +112,6 @@ class NonceManager:
             self._reset()
             self._loop = loop
 
-    @classmethod
-    def for_account(cls, chain_id: int, address: str) -> NonceManager:
-        """The process-wide manager of ``address`` on ``chain_id``."""
-        key = (chain_id, to_checksum(address))
-        manager = cls._shared.get(key)
-        if manager is None:
-            manager = cls._shared[key] = cls(chain_id, address)
-        return manager
-
     @property
     def reserved(self) -> frozenset[int]:
         return frozenset(self._reserved)
@@ -123,7 +120,7 @@ class NonceManager:
     async def reserve(self, node: NonceSource) -> AsyncIterator[Reservation]:
         """Hold the next nonce for the block; call ``broadcast()`` once the node has the
         transaction. Without it, the nonce is given back when the block ends, on an error
-        and on cancellation alike."""
+        and on cancellation alike (cancelled while waiting for the lock, it holds nothing)."""
         reservation = Reservation(await self._take(node))
         try:
             yield reservation
@@ -152,7 +149,8 @@ class NonceManager:
             heapq.heappush(self._free, reservation.value)
 
     async def resync(self, node: NonceSource) -> int:
-        """Ask the node again (after "nonce too low" or "too high"); returns its count."""
+        """Ask the node again (after "nonce too low" or "too high"); returns its count.
+        Cancelled, it leaves the pool as it was."""
         self._bind()
         async with self._lock:
             counted = await node.get_transaction_count(self.address, "pending")
@@ -171,3 +169,25 @@ class NonceManager:
             f"<NonceManager chain={self.chain_id} {self.address} next={self._next} "
             f"reserved={sorted(self._reserved)} free={sorted(self._free)}>"
         )
+
+
+class NonceManagers:
+    """One :class:`NonceManager` per (chain id, account): what the senders of a workflow
+    (or of several workflows, when they are handed the same one) share."""
+
+    def __init__(self) -> None:
+        self._managers: dict[tuple[int, str], NonceManager] = {}
+
+    def get(self, chain_id: int, address: str) -> NonceManager:
+        """The manager of ``address`` on ``chain_id``, made on first use."""
+        key = (chain_id, to_checksum(address))
+        manager = self._managers.get(key)
+        if manager is None:
+            manager = self._managers[key] = NonceManager(chain_id, address)
+        return manager
+
+    def __len__(self) -> int:
+        return len(self._managers)
+
+    def __repr__(self) -> str:
+        return f"<NonceManagers accounts={len(self._managers)}>"

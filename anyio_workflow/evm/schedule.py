@@ -23,12 +23,13 @@ from contextlib import asynccontextmanager
 
 import anyio
 
-from .gas import Strategy
+from ..core.fees import FEE_STRATEGIES, FeeStrategy, GasStrategy, fee_strategy
+from ..errors import InvalidArgument
 
 __all__ = ["URGENCY", "SendQueue"]
 
-URGENCY: dict[str, int] = {"fast": 0, "optimal": 1, "custom": 1, "eco": 2}
-"""Lower goes first."""
+URGENCY: dict[str, int] = {name: spec.urgency for name, spec in FEE_STRATEGIES.items()}
+"""Each strategy's ``FeeStrategy.urgency``: lower goes first."""
 
 
 class _Waiter:
@@ -48,7 +49,7 @@ class SendQueue:
 
     def __init__(self, slots: int = 64) -> None:
         if slots < 1:
-            raise ValueError(f"slots: must be at least 1, got {slots}")
+            raise InvalidArgument(f"slots: must be at least 1, got {slots}")
         self.slots = slots
         self._busy = 0
         self._waiting: list[_Waiter] = []
@@ -66,11 +67,12 @@ class SendQueue:
 
     @asynccontextmanager
     async def slot(
-        self, strategy: Strategy | str = "optimal", deadline: float | None = None
+        self, strategy: GasStrategy | FeeStrategy = "optimal", deadline: float | None = None
     ) -> AsyncIterator[None]:
         """Hold a slot for the block; waits, by urgency, while all are taken.
-        ``deadline`` is an ``anyio.current_time()`` value."""
-        key = (URGENCY.get(strategy, 1), math.inf if deadline is None else deadline,
+        ``deadline`` is an ``anyio.current_time()`` value. Cancelled while waiting, it
+        leaves the queue (a slot handed over meanwhile goes to the next waiter)."""
+        key = (fee_strategy(strategy).urgency, math.inf if deadline is None else deadline,
                next(self._arrivals))  # fmt: skip
         await self._acquire(key)
         try:

@@ -12,12 +12,15 @@ mode, has no blocks to count), replace it on the same nonce with both fees raise
 
 Senders given a shared :class:`SendQueue` hold one of its slots from the nonce to the
 receipt, and wait for one by urgency (``fast`` first, ``eco`` last; see
-:mod:`.schedule`).
+:mod:`.schedule`). Senders of one account share a :class:`NonceManager` when they are
+handed the same one (``nonces=``; a workflow hands its senders its own
+:class:`NonceManagers`); a sender without one counts the account's nonces alone.
 
-With ``strategy="eco"`` the sender first waits (a cancellable poll, at most ``eco_wait``
-seconds) for the next base fee to fall to its target; past the wait it sends anyway if
-the fees stay under the cap, and otherwise raises :class:`FeeCapExceeded` having sent
-nothing.
+The sender's settings are one :class:`SendSettings` value (or its fields as keywords).
+With ``strategy="eco"`` (a strategy whose ``waits_for_base_fee`` is set) the sender
+first waits (a cancellable poll, at most ``eco_wait`` seconds) for the next base fee to
+fall to its target; past the wait it sends anyway if the fees stay under the cap, and
+otherwise raises :class:`FeeCapExceeded` having sent nothing.
 
 Whichever of the original and its replacements is mined is the one reported, and every
 hash sent is kept: in ``TxReceipt.replaced``, in ``sender.journal`` from the moment it is
@@ -30,21 +33,38 @@ unused gas is refunded, so the buffer costs nothing when it is not needed.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import anyio
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..chains import chain
-from ..errors import AnyioWorkflowError, JsonRpcError, RpcError
+from ..core.fees import CustomFees, FeeStrategy, GasStrategy, fee_strategy
+from ..core.outcome import flatten_output
+from ..errors import (
+    FeeCapExceeded,
+    InvalidArgument,
+    JsonRpcError,
+    RpcError,
+    TransactionError,
+)
 from ..rpc.eth import EthRpc
 from .accounts import Signer
 from .address import Address
-from .gas import CustomFees, FeeOracle, FeeQuote, Strategy
+from .gas import FeeOracle, FeeQuote
 from .nonce import NonceManager
 from .schedule import SendQueue
 
-__all__ = ["FeeCapExceeded", "TransactionError", "TxReceipt", "TxRequest", "TxSender"]
+__all__ = [
+    "FeeCapExceeded",
+    "SendSettings",
+    "TransactionError",
+    "TxReceipt",
+    "TxRequest",
+    "TxSender",
+    "receipts_in",
+]
 
 GAS_BUFFER = (6, 5)
 STUCK_CHECK = 0.25  # seconds between block-height checks while waiting
@@ -79,21 +99,41 @@ class TxReceipt(BaseModel):
     logs: tuple[dict[str, Any], ...] = ()
     replaced: tuple[str, ...] = ()
     """Hashes sent on the same nonce that were not mined (replaced, or replacements)."""
+    strategy: str | None = None
+    """The fee strategy it was priced with."""
 
 
-class TransactionError(AnyioWorkflowError):
-    """Something failed after a broadcast; ``hashes`` holds every hash sent."""
+def receipts_in(value: Any) -> Iterator[TxReceipt]:
+    """Every :class:`TxReceipt` in an agent's output: the output itself, or inside its
+    lists, tuples, dict values and reports (anything with a ``receipts`` tuple)."""
+    if isinstance(value, TxReceipt):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from receipts_in(item)
+    elif isinstance(value, list | tuple) or isinstance(getattr(value, "receipts", None), tuple):
+        for item in flatten_output(value):
+            yield from receipts_in(item)
 
-    transient = False
 
-    def __init__(self, message: str, hashes: list[str], receipt: TxReceipt | None = None) -> None:
-        super().__init__(message, details=f"sent: {', '.join(hashes)}")
-        self.hashes = list(hashes)
-        self.receipt = receipt
+class SendSettings(BaseModel):
+    """How a :class:`TxSender` sends; see the module docstring for what each one does."""
 
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
-class FeeCapExceeded(AnyioWorkflowError):
-    """An eco transaction's deadline passed and sending now would pass the fee cap."""
+    strategy: GasStrategy | FeeStrategy = "optimal"
+    fee_cap: int | None = Field(None, ge=0, description="Wei; the strategy's cap when None.")
+    custom_fees: CustomFees | None = None
+    confirmations: int = Field(1, ge=1)
+    poll_interval: float = Field(0.2, gt=0, description="Seconds between receipt polls.")
+    stuck_after_blocks: int = Field(3, ge=1)
+    stuck_after_seconds: float | None = Field(
+        None, gt=0, description="Four times as long as stuck_after_blocks take when None."
+    )
+    max_replacements: int = Field(5, ge=0)
+    receipt_timeout: float = Field(300.0, gt=0)
+    eco_target: int | None = Field(None, ge=0, description="Wei; the recent median when None.")
+    eco_wait: float = Field(600.0, ge=0)
 
 
 class TxSender:
@@ -108,39 +148,46 @@ class TxSender:
         eth: EthRpc,
         signer: Signer,
         chain_id: int,
+        settings: SendSettings | None = None,
         *,
-        strategy: Strategy = "optimal",
-        fee_cap: int | None = None,
-        custom_fees: CustomFees | None = None,
-        confirmations: int = 1,
-        poll_interval: float = 0.2,
-        stuck_after_blocks: int = 3,
-        stuck_after_seconds: float | None = None,
-        max_replacements: int = 5,
-        receipt_timeout: float = 300.0,
-        eco_target: int | None = None,
-        eco_wait: float = 600.0,
         oracle: FeeOracle | None = None,
         queue: SendQueue | None = None,
+        nonces: NonceManager | None = None,
+        **options: Any,
     ) -> None:
+        """``settings``, or its fields as keywords (``TxSender(eth, signer, 1,
+        poll_interval=0.05)``); ``oracle``, ``queue`` and ``nonces`` are shared with the
+        other senders of the chain (each sender makes its own when not given)."""
+        if options:
+            base = settings.model_dump(exclude_unset=True) if settings is not None else {}
+            settings = SendSettings(**{**base, **options})
+        self.settings = settings = settings or SendSettings()
         self.eth = eth
         self.signer = signer
         self.chain_id = chain_id
-        self.strategy: Strategy = strategy
-        self.fee_cap = fee_cap
+        self.fee_strategy = fee_strategy(settings.strategy)
+        self.strategy: GasStrategy = self.fee_strategy.name
+        cap = settings.fee_cap
+        self.fee_cap = cap if cap is not None else self.fee_strategy.fee_cap
         # Senders of one chain can share an oracle, and so its cached quote.
-        self.oracle = oracle or FeeOracle(eth, chain_id, custom=custom_fees)
-        self.confirmations = confirmations
-        self.poll_interval = poll_interval
-        self.stuck_after_blocks = stuck_after_blocks
+        self.oracle = oracle or FeeOracle(eth, chain_id, custom=settings.custom_fees)
+        self.confirmations = settings.confirmations
+        self.poll_interval = settings.poll_interval
+        self.stuck_after_blocks = settings.stuck_after_blocks
+        stuck_after_seconds = settings.stuck_after_seconds
         if stuck_after_seconds is None:  # a backstop for chains that mine on demand
-            stuck_after_seconds = 4 * stuck_after_blocks * chain(chain_id).block_time
+            stuck_after_seconds = 4 * settings.stuck_after_blocks * chain(chain_id).block_time
         self.stuck_after_seconds = stuck_after_seconds
-        self.max_replacements = max_replacements
-        self.receipt_timeout = receipt_timeout
-        self.eco_target = eco_target
-        self.eco_wait = eco_wait
-        self.nonces = NonceManager.for_account(chain_id, signer.address)
+        self.max_replacements = settings.max_replacements
+        self.receipt_timeout = settings.receipt_timeout
+        self.eco_target = settings.eco_target
+        self.eco_wait = settings.eco_wait
+        self.nonces = nonces if nonces is not None else NonceManager(chain_id, signer.address)
+        if (self.nonces.chain_id, self.nonces.address) != (chain_id, signer.address):
+            raise InvalidArgument(
+                f"nonces: the manager counts {self.nonces.address} on chain "
+                f"{self.nonces.chain_id}, not {signer.address} on chain {chain_id}"
+            )
         self.queue = queue
         """Shared by the senders of a chain: admits transactions by urgency."""
         self.journal: list[str] = []
@@ -155,7 +202,10 @@ class TxSender:
         return call
 
     async def prepare(self, request: TxRequest, *, simulate: bool = True) -> tuple[int, FeeQuote]:
-        """Gas and fees for ``request``; simulates it first unless told not to."""
+        """Gas and fees for ``request``; simulates it first unless told not to.
+
+        Cancellation: it sends nothing; cancelled, nothing changed.
+        """
         call = self._call(request)
         if request.gas is None:
             # The estimate runs the transaction, so it is the simulation: a revert raises
@@ -165,7 +215,7 @@ class TxSender:
             gas = request.gas
             if simulate:
                 await self.eth.call({**call, "gas": hex(gas)})  # raises ExecutionReverted
-        quote = await self.oracle.quote(self.strategy, cap=self.fee_cap)
+        quote = await self.oracle.quote(self.fee_strategy, cap=self.fee_cap)
         return gas, quote
 
     def _sign(self, request: TxRequest, nonce: int, gas: int, fees: dict[str, int]) -> Any:
@@ -182,7 +232,8 @@ class TxSender:
     async def wait_for_base_fee(self) -> int:
         """``eco``: wait, up to ``eco_wait`` seconds, for the next base fee to fall to the
         target (``eco_target``, or the median of the last 10 blocks'); returns the base fee
-        at the end. It polls once per ``poll_interval``, and cancellation ends the wait."""
+        at the end. It polls once per ``poll_interval``; cancellation ends the wait, having
+        sent nothing."""
         history = await self.eth.fee_history(10, "latest", [])
         fees = sorted(history.base_fee_per_gas)
         target = self.eco_target if self.eco_target is not None else fees[len(fees) // 2]
@@ -198,15 +249,19 @@ class TxSender:
 
         ``force=True`` sends even when the simulation reverts (the transaction will be
         mined with status 0 and raise :class:`TransactionError`).
+
+        Cancellation before the broadcast sends nothing (the nonce goes back to the pool);
+        after it, the transaction stays sent, its hash stays in :attr:`journal`, and only
+        the wait for its receipt is abandoned.
         """
-        if self.strategy == "eco":
+        if self.fee_strategy.waits_for_base_fee:
             await self.wait_for_base_fee()
         try:
             gas, quote = await self.prepare(request, simulate=not force)
         except Exception:
             if not force:
                 raise
-            quote = await self.oracle.quote(self.strategy, cap=self.fee_cap)
+            quote = await self.oracle.quote(self.fee_strategy, cap=self.fee_cap)
             gas = request.gas or 1_000_000
         if quote.capped and not quote.includable:
             raise FeeCapExceeded(
@@ -217,7 +272,7 @@ class TxSender:
         if self.queue is None:
             return await self._send(request, gas, quote)
         deadline = anyio.current_time() + self.receipt_timeout
-        async with self.queue.slot(self.strategy, deadline):
+        async with self.queue.slot(self.fee_strategy, deadline):
             return await self._send(request, gas, quote)
 
     async def _send(self, request: TxRequest, gas: int, quote: FeeQuote) -> TxReceipt:
@@ -356,6 +411,7 @@ class TxSender:
             contract_address=receipt.get("contractAddress"),
             logs=tuple(receipt.get("logs", [])),
             replaced=tuple(h for h in hashes if h != mined),
+            strategy=self.strategy,
         )
         if result.status != 1:
             raise TransactionError(f"transaction {mined} reverted on chain", hashes, result)

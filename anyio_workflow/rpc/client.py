@@ -25,8 +25,16 @@ from typing import Any, Literal, Self, overload
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from ..errors import InvalidResponse, RpcError, TransportError, error_from_answer
-from ..workflow.config import RetryPolicy
+from ..core.retry import RetryPolicy
+from ..errors import (
+    InvalidArgument,
+    InvalidResponse,
+    InvalidType,
+    RpcError,
+    TransportError,
+    UsageError,
+    error_from_answer,
+)
 from .transport import HttpTransport, JsonObject, Payload, Transport
 
 __all__ = ["DEFAULT_RPC_RETRY", "JsonRpcClient", "Params"]
@@ -82,13 +90,13 @@ class JsonRpcClient:
         **http_options: Any,
     ) -> None:
         if max_batch_size < 1:
-            raise ValueError("max_batch_size: must be at least 1")
+            raise InvalidArgument("max_batch_size: must be at least 1")
         if batch_wait < 0:
-            raise ValueError("batch_wait: cannot be negative")
+            raise InvalidArgument("batch_wait: cannot be negative")
         if isinstance(target, str):
             self.transport: Transport = HttpTransport(target, **http_options)
         elif http_options:
-            raise TypeError(f"{sorted(http_options)}: HTTP options need a URL, not a transport")
+            raise InvalidType(f"{sorted(http_options)}: HTTP options need a URL, not a transport")
         else:
             self.transport = target
         self.coalesce = coalesce
@@ -106,8 +114,9 @@ class JsonRpcClient:
         return self.transport.endpoint
 
     async def __aenter__(self) -> Self:
+        """Cancellation: cancelled while opening, the transport is closed again."""
         if self._stack is not None:
-            raise RuntimeError("this JsonRpcClient is already open")
+            raise UsageError("this JsonRpcClient is already open")
         async with AsyncExitStack() as stack:
             stack.push_async_callback(self.transport.aclose)
             if self.coalesce:
@@ -131,7 +140,7 @@ class JsonRpcClient:
 
     def _request(self, method: str, params: Params) -> JsonObject:
         if self._stack is None:
-            raise RuntimeError(
+            raise UsageError(
                 "JsonRpcClient is not open: use `async with JsonRpcClient(...) as client`"
             )
         if params is None:
@@ -177,6 +186,9 @@ class JsonRpcClient:
 
         The first failed call raises its error, unless ``return_exceptions`` puts each
         error in its call's place instead.
+
+        Cancellation: the whole batch is abandoned; calls that reached the node (a
+        ``sendRawTransaction``) stay done.
         """
         requests = [self._request(method, params) for method, params in calls]
         if not requests:

@@ -16,7 +16,7 @@ from typing import Any
 import anyio
 from eth_utils.crypto import keccak
 
-from ..errors import InvalidResponse, JsonRpcError
+from ..errors import InvalidArgument, InvalidResponse, JsonRpcError
 from .client import JsonRpcClient
 
 __all__ = ["BlockId", "EthRpc", "FeeHistory", "quantity", "to_quantity"]
@@ -48,7 +48,7 @@ def quantity(value: Any, *, field: str = "result") -> int:
 
 def to_quantity(value: int) -> str:
     if value < 0:
-        raise ValueError("quantities cannot be negative")
+        raise InvalidArgument("quantities cannot be negative")
     return hex(value)
 
 
@@ -88,7 +88,11 @@ _GENESIS: weakref.WeakKeyDictionary[JsonRpcClient, str] = weakref.WeakKeyDiction
 
 
 class EthRpc:
-    """The EVM methods the library uses, typed."""
+    """The EVM methods the library uses, typed.
+
+    Cancellation: each method is one JSON-RPC call; cancelled, the request is abandoned
+    (a ``send_raw_transaction`` that reached the node stays sent).
+    """
 
     def __init__(self, client: JsonRpcClient) -> None:
         self.client = client

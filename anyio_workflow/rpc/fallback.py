@@ -31,6 +31,7 @@ import anyio
 
 from ..errors import (
     EndpointsExhausted,
+    InvalidArgument,
     InvalidResponse,
     RequestTimeout,
     RpcError,
@@ -78,6 +79,10 @@ class FallbackTransport(Transport):
         transports, primary first.
     :param chain_id: the chain every endpoint must serve; ``None`` learns it from the
         first endpoint that answers. ``verify_chain=False`` skips the check (Solana).
+
+    Cancellation: a cancelled ``send`` cancels the attempts in flight on every endpoint
+    and records nothing against them; ``aclose`` closes every endpoint's transport,
+    shielded.
     """
 
     def __init__(
@@ -94,11 +99,11 @@ class FallbackTransport(Transport):
         **http_options: Any,
     ) -> None:
         if not endpoints:
-            raise ValueError("endpoints: give at least one URL or transport")
+            raise InvalidArgument("endpoints: give at least one URL or transport")
         if not 0 < alpha <= 1:
-            raise ValueError("alpha: must be in (0, 1]")
+            raise InvalidArgument("alpha: must be in (0, 1]")
         if failure_threshold < 1:
-            raise ValueError("failure_threshold: must be at least 1")
+            raise InvalidArgument("failure_threshold: must be at least 1")
         self._endpoints = [
             _Endpoint(HttpTransport(e, **http_options) if isinstance(e, str) else e)
             for e in endpoints

@@ -15,7 +15,7 @@ from typing import Any, Literal, get_args
 
 import anyio
 
-from ..errors import HttpStatusError, RequestTimeout, TransportError
+from ..errors import HttpStatusError, InvalidArgument, RequestTimeout, TransportError
 from .transport import JsonObject, Payload, Transport
 
 __all__ = ["FaultInjectingTransport", "FaultKind"]
@@ -48,6 +48,9 @@ class FaultInjectingTransport(Transport):
     :param rates: the chance of each fault kind per request (they must sum to <= 1).
     :param schedule: faults for the first requests, in order, before the rates apply.
     :param hang: how long a ``timeout`` fault hangs before it raises.
+
+    Cancellation: as the wrapped transport's; an injected delay is cancelled with the
+    request.
     """
 
     def __init__(
@@ -64,11 +67,13 @@ class FaultInjectingTransport(Transport):
         rates = dict(rates or {})
         unknown = (set(rates) | {k for k in schedule if k is not None}) - _KINDS
         if unknown:
-            raise ValueError(f"faults: unknown kinds {sorted(unknown)}; known: {sorted(_KINDS)}")
+            raise InvalidArgument(
+                f"faults: unknown kinds {sorted(unknown)}; known: {sorted(_KINDS)}"
+            )
         if any(r < 0 for r in rates.values()) or sum(rates.values()) > 1:
-            raise ValueError("rates: each must be >= 0 and together at most 1")
+            raise InvalidArgument("rates: each must be >= 0 and together at most 1")
         if latency < 0 or jitter < 0:
-            raise ValueError("latency, jitter: cannot be negative")
+            raise InvalidArgument("latency, jitter: cannot be negative")
         self.inner = inner
         self.endpoint = inner.endpoint
         self.latency = latency

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import anyio
 
+from ..errors import InvalidArgument
+
 __all__ = ["TokenBucket"]
 
 
@@ -12,15 +14,17 @@ class TokenBucket:
 
     Waiters are served in arrival order (an AnyIO lock queues them), and waiting is a
     cancellable ``anyio.sleep``: a cancelled waiter takes no token.
+
+    Cancellation: a cancelled ``acquire`` takes no token.
     """
 
     def __init__(self, rate: float, burst: int | None = None) -> None:
         if rate <= 0:
-            raise ValueError("rate: requests per second must be positive")
+            raise InvalidArgument("rate: requests per second must be positive")
         self.rate = rate
         self.burst = burst if burst is not None else max(1, int(rate))
         if self.burst < 1:
-            raise ValueError("burst: must be at least 1")
+            raise InvalidArgument("burst: must be at least 1")
         self._tokens = float(self.burst)
         self._updated: float | None = None
         self._lock = anyio.Lock()

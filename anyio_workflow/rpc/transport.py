@@ -31,6 +31,7 @@ import httpx
 
 from ..errors import (
     HttpStatusError,
+    InvalidArgument,
     InvalidResponse,
     RequestTimeout,
     RpcError,
@@ -58,7 +59,11 @@ def method_of(payload: Payload) -> str:
 
 
 class Transport(ABC):
-    """Carries JSON-RPC payloads to one node (or, for wrappers, to several)."""
+    """Carries JSON-RPC payloads to one node (or, for wrappers, to several).
+
+    Cancellation: a cancelled ``send`` abandons the request (the node may still have
+    received it); ``aclose`` releases the connections.
+    """
 
     endpoint: str
     """Where the payloads go, redacted: safe for logs and errors."""
@@ -100,6 +105,9 @@ class HttpTransport(Transport):
     :param timeout: seconds for each HTTP request; past it, :class:`RequestTimeout`.
     :param max_batch_size: the largest batch sent in one request at first; lowered when
         the endpoint refuses or caps batches.
+
+    Cancellation: a cancelled ``send`` or ``post`` closes its connection and abandons
+    the request (the node may still have received it).
     """
 
     def __init__(
@@ -116,9 +124,9 @@ class HttpTransport(Transport):
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         if max_connections < 1:
-            raise ValueError("max_connections: must be at least 1")
+            raise InvalidArgument("max_connections: must be at least 1")
         if max_batch_size < 1:
-            raise ValueError("max_batch_size: must be at least 1")
+            raise InvalidArgument("max_batch_size: must be at least 1")
         self.endpoint = redact_url(url)
         self._url = url
         self._headers = {"content-type": "application/json", **(headers or {})}

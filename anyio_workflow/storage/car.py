@@ -10,14 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ..errors import CarError
 from .cid import CID, InvalidCID, read_varint, varint
 from .dag import dag_cbor_decode, dag_cbor_encode
 
 __all__ = ["CarError", "read_car", "write_car"]
-
-
-class CarError(ValueError):
-    """Not a CAR v1 archive, or a block that does not match its CID."""
 
 
 def write_car(roots: Iterable[CID], blocks: Iterable[tuple[CID, bytes]]) -> bytes:

@@ -22,6 +22,8 @@ from typing import Any, Final
 
 from pydantic_core import core_schema
 
+from ..errors import InvalidArgument, InvalidCID
+
 __all__ = ["CID", "CODECS", "InvalidCID", "varint", "read_varint"]
 
 CODECS: Final = {"raw": 0x55, "dag-pb": 0x70, "dag-cbor": 0x71, "dag-json": 0x0129}
@@ -31,14 +33,10 @@ _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _B58_INDEX = {c: i for i, c in enumerate(_B58)}
 
 
-class InvalidCID(ValueError):
-    """Not a CID, or not one this package can read."""
-
-
 def varint(n: int) -> bytes:
     """Unsigned LEB128, as multiformats use it."""
     if n < 0:
-        raise ValueError("varint: must not be negative")
+        raise InvalidArgument("varint: must not be negative")
     out = bytearray()
     while n >= 0x80:
         out.append((n & 0x7F) | 0x80)
@@ -55,10 +53,10 @@ def read_varint(data: bytes | memoryview, offset: int = 0) -> tuple[int, int]:
         value |= (byte & 0x7F) << shift
         if not byte & 0x80:
             if byte == 0 and i > offset:
-                raise ValueError("varint: not minimally encoded")
+                raise InvalidArgument("varint: not minimally encoded")
             return value, i + 1
         shift += 7
-    raise ValueError("varint: truncated or longer than 9 bytes")
+    raise InvalidArgument("varint: truncated or longer than 9 bytes")
 
 
 def b58encode(data: bytes) -> str:
@@ -152,7 +150,7 @@ class CID:
             return str(self)
         if base == "base58btc":
             return "z" + b58encode(self._bytes)
-        raise ValueError(f"base: base32 or base58btc, not {base!r}")
+        raise InvalidArgument(f"base: base32 or base58btc, not {base!r}")
 
     def to_v1(self) -> CID:
         return CID(1, self.codec, self.digest, self.hash_code)

@@ -22,15 +22,12 @@ import struct
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..errors import DagError
 from .cid import CID
 
 __all__ = ["DagError", "dag_cbor_decode", "dag_cbor_encode", "dag_json_decode", "dag_json_encode"]
 
 _INT64 = 2**64
-
-
-class DagError(ValueError):
-    """Data the IPLD data model (or the canonical form) cannot hold."""
 
 
 # -- DAG-JSON --------------------------------------------------------------------------

@@ -26,6 +26,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from ..errors import InvalidArgument
 from .cid import CID, read_varint, varint
 
 __all__ = ["CHUNK_SIZE", "MAX_LINKS", "Block", "PBLink", "PBNode", "import_file"]
@@ -72,12 +73,12 @@ class PBNode:
                     elif n == 3 and isinstance(v, int):
                         tsize = v
                 if cid is None:
-                    raise ValueError("dag-pb: a link without a hash")
+                    raise InvalidArgument("dag-pb: a link without a hash")
                 links.append(PBLink(cid, name, tsize))
             elif number == 1 and isinstance(value, bytes):
                 data = value
             else:
-                raise ValueError(f"dag-pb: unexpected field {number}")
+                raise InvalidArgument(f"dag-pb: unexpected field {number}")
         return cls(tuple(links), data)
 
 
@@ -96,11 +97,11 @@ def _fields(raw: bytes) -> Iterator[tuple[int, bytes | int]]:
         elif wire == 2:
             length, i = read_varint(raw, i)
             if i + length > len(raw):
-                raise ValueError("protobuf: truncated field")
+                raise InvalidArgument("protobuf: truncated field")
             yield number, raw[i : i + length]
             i += length
         else:
-            raise ValueError(f"protobuf: unsupported wire type {wire}")
+            raise InvalidArgument(f"protobuf: unsupported wire type {wire}")
 
 
 def _unixfs_file(data: bytes | None, filesize: int, blocksizes: Iterable[int] = ()) -> bytes:
@@ -155,7 +156,7 @@ def import_file(
     """The CID ``ipfs add [--cid-version 1]`` gives ``data``; every block goes to
     ``on_block`` (to store them, or to write a CAR), children before parents."""
     if cid_version not in (0, 1):
-        raise ValueError(f"cid_version: 0 or 1, not {cid_version}")
+        raise InvalidArgument(f"cid_version: 0 or 1, not {cid_version}")
     raw_leaves = cid_version == 1
     sha256 = hashlib.sha256
     level: list[Block] = []

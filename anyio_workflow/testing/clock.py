@@ -13,6 +13,8 @@ class VirtualClock:
     Sleeping advances the clock by the delay at once and records it in ``sleeps``;
     it still checkpoints, so cancellation reaches a sleeping agent. Concurrent sleeps
     add up as if they ran one after the other, so elapsed virtual time is an upper bound.
+
+    Cancellation: a cancelled ``sleep`` advances nothing further.
     """
 
     def __init__(self, start: float = 0.0) -> None:

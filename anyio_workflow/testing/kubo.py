@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
+from ..errors import RpcFault
 from ..storage.car import write_car
 from ..storage.cid import CID, InvalidCID
 from ..storage.dag import DagError, dag_json_decode, dag_json_encode
@@ -32,10 +33,9 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
-class _Error(Exception):
-    def __init__(self, message: str, status: int = 500) -> None:
-        super().__init__(message)
-        self.status = status
+def _Error(message: str, status: int = 500) -> RpcFault:
+    """An error answer of the fake node: HTTP ``status`` with Kubo's JSON error body."""
+    return RpcFault(status, message)
 
 
 def _multipart_file(body: bytes, content_type: str) -> bytes:
@@ -54,7 +54,11 @@ def _multipart_file(body: bytes, content_type: str) -> bytes:
 
 
 class FakeKubo:
-    """An ASGI app; use it with ``httpx.ASGITransport(app=FakeKubo())``."""
+    """An ASGI app; use it with ``httpx.ASGITransport(app=FakeKubo())``.
+
+    Cancellation: a request cancelled mid-call gets no answer; a block already stored
+    stays stored.
+    """
 
     def __init__(
         self,
@@ -94,9 +98,9 @@ class FakeKubo:
                 status, content_type, payload = await self._rpc(command, query, body, headers)
             else:
                 raise _Error(f"405 - {scope['method']} {path} is not served", 405)
-        except _Error as exc:
-            status, content_type = exc.status, "application/json"
-            payload = json.dumps({"Message": str(exc), "Code": 0, "Type": "error"}).encode()
+        except RpcFault as exc:
+            status, content_type = exc.code, "application/json"
+            payload = json.dumps({"Message": exc.message, "Code": 0, "Type": "error"}).encode()
         await send(
             {
                 "type": "http.response.start",

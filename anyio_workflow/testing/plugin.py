@@ -41,6 +41,9 @@ def solana_devnet() -> SolanaDevnet:
 
 @pytest.fixture
 async def anvil() -> AsyncIterator[Anvil]:
-    """A fresh anvil (chain id 31337, automine, ten funded well-known test accounts)."""
+    """A fresh anvil (chain id 31337, automine, ten funded well-known test accounts).
+
+    Cancellation: the node is stopped when the test ends, cancelled or not.
+    """
     async with Anvil() as node:
         yield node

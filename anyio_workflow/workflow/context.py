@@ -1,4 +1,6 @@
-"""The :class:`RunContext` that every agent of a run receives as ``ctx``."""
+"""The run context the engine hands every agent of a run as ``ctx``: :class:`WorkflowContext`,
+which implements the :class:`~anyio_workflow.core.RunContext` and
+:class:`~anyio_workflow.agents.AgentContext` protocols."""
 
 from __future__ import annotations
 
@@ -7,28 +9,33 @@ from typing import Any
 
 import anyio
 
-from ..errors import StepBudgetExceeded
+from ..agents.context import AgentContext
+from ..core.config import AsyncWorkflowConfig
+from ..core.fees import FeeStrategy, GasStrategy
+from ..core.outcome import AgentOutcome
+from ..core.status import RunStatus
+from ..core.task import Task
+from ..errors import InvalidArgument, NotFound, StepBudgetExceeded
 from ..evm.accounts import Signer
 from ..evm.gas import FeeOracle
+from ..evm.nonce import NonceManagers
 from ..evm.schedule import SendQueue
-from ..evm.tx import TxSender
+from ..evm.tx import SendSettings, TxSender
 from ..rpc.client import JsonRpcClient
 from ..rpc.eth import EthRpc
-from .config import AsyncWorkflowConfig
-from .result import AgentOutcome
-from .status import RunStatus
-from .task import Task
+from ..storage.stores import ContentStore
 
-__all__ = ["RunContext"]
+__all__ = ["RunContext", "WorkflowContext"]
 
 
-class RunContext:
+class WorkflowContext:
     """What an agent sees of the run it is part of.
 
     ``state`` is a dictionary shared by all agents of the run, the place to hand a
-    price from an oracle agent to the executors. ``services`` holds what was passed to
-    ``AsyncWorkflow(**services)`` (RPC clients, signers, stores). Auditors read
-    ``outcomes`` and ``status`` to record what happened.
+    price from an oracle agent to the executors. ``signer``, ``store`` and ``nonces`` are
+    the workflow's (``AsyncWorkflow(signer=..., store=..., nonces=...)``); ``services``
+    holds the user's own (``AsyncWorkflow(**services)``). Auditors read ``outcomes`` and
+    ``status`` to record what happened.
     """
 
     __slots__ = (
@@ -40,12 +47,15 @@ class RunContext:
         "_ready",
         "config",
         "exhausted",
+        "nonces",
         "run_id",
         "services",
+        "signer",
         "started_at",
         "state",
         "status",
         "steps",
+        "store",
         "task",
     )
 
@@ -59,11 +69,17 @@ class RunContext:
         clients: Mapping[int, JsonRpcClient],
         outcomes: list[AgentOutcome],
         clock: Callable[[], float],
+        signer: Signer | None = None,
+        store: ContentStore | None = None,
+        nonces: NonceManagers | None = None,
     ) -> None:
         self.run_id = run_id
         self.task = task
         self.config = config
         self.services = services
+        self.signer = signer
+        self.store = store
+        self.nonces = nonces if nonces is not None else NonceManagers()
         self._clients = clients
         self._oracles: dict[int, FeeOracle] = {}
         self._queues: dict[int, SendQueue] = {}
@@ -121,7 +137,7 @@ class RunContext:
         :class:`StepBudgetExceeded`, which ends the run, when the budget would be passed.
         """
         if n < 0:
-            raise ValueError("n: steps cannot be negative")
+            raise InvalidArgument("n: steps cannot be negative")
         if self.exhausted or self.steps + n > self.config.context_length:
             self.exhausted = True
             raise StepBudgetExceeded(self.config.context_length)
@@ -134,7 +150,7 @@ class RunContext:
             return self._clients[chain]
         except KeyError:
             known = ", ".join(map(str, sorted(self._clients))) or "none"
-            raise LookupError(
+            raise NotFound(
                 f"rpc: no endpoint for chain {chain} was given to AsyncWorkflow(rpc=...) "
                 f"(chains: {known})"
             ) from None
@@ -143,29 +159,38 @@ class RunContext:
         """Typed EVM methods over :meth:`rpc`."""
         return EthRpc(self.rpc(chain_id))
 
-    def sender(self, signer: Signer, chain_id: int | None = None, **options: Any) -> TxSender:
+    def sender(
+        self,
+        signer: Signer,
+        chain_id: int | None = None,
+        *,
+        strategy: GasStrategy | FeeStrategy | None = None,
+        **options: Any,
+    ) -> TxSender:
         """A :class:`TxSender` for ``signer`` on ``chain_id`` (the task's chain by default),
-        with the workflow's ``gas_strategy``. The senders of one chain share one fee oracle
-        per run (with the ``custom_fees`` service, used by the ``custom`` strategy), so that
-        concurrent agents ask the node for fees once, and one :class:`SendQueue`, which
-        admits their transactions by urgency (``fast`` before ``eco``). ``options`` go to
-        ``TxSender``."""
+        with ``strategy`` (the workflow's ``gas_strategy`` by default; its ``custom_fees``
+        for ``custom``). The senders of one chain share one fee oracle per run, so that
+        concurrent agents ask the node for fees once; one :class:`SendQueue`, which admits
+        their transactions by urgency (``fast`` before ``eco``); and the workflow's nonce
+        manager of each account. ``options`` are :class:`SendSettings` fields."""
         chain = self.chain_id if chain_id is None else chain_id
         eth = self.eth(chain)
-        options.setdefault("strategy", self.config.gas_strategy)
-        if "oracle" not in options and "custom_fees" not in options:
-            # One oracle per chain and run: the agents share its cached fee quote.
-            oracle = self._oracles.get(chain)
-            if oracle is None:
-                custom = self.services.get("custom_fees")
-                oracle = self._oracles[chain] = FeeOracle(eth, chain, custom=custom)
-            options["oracle"] = oracle
-        if "queue" not in options:  # one per chain and run: fast goes before eco
-            queue = self._queues.get(chain)
-            if queue is None:
-                queue = self._queues[chain] = SendQueue()
-            options["queue"] = queue
-        return TxSender(eth, signer, chain, **options)
+        fields: dict[str, Any] = {
+            "strategy": strategy if strategy is not None else self.config.gas_strategy,
+            "custom_fees": self.config.custom_fees,
+            **options,
+        }
+        settings = SendSettings(**fields)
+        oracle = self._oracles.get(chain)
+        if oracle is None:  # one per chain and run: the agents share its cached quote
+            oracle = self._oracles[chain] = FeeOracle(eth, chain, custom=self.config.custom_fees)
+        if settings.custom_fees is not None and settings.custom_fees != self.config.custom_fees:
+            oracle = FeeOracle(eth, chain, custom=settings.custom_fees)
+        queue = self._queues.get(chain)
+        if queue is None:  # one per chain and run: fast goes before eco
+            queue = self._queues[chain] = SendQueue()
+        nonces = self.nonces.get(chain, signer.address)
+        return TxSender(eth, signer, chain, settings, oracle=oracle, queue=queue, nonces=nonces)
 
     def service(self, name: str) -> Any:
         """The service registered under ``name``, with a clear error if there is none."""
@@ -173,9 +198,19 @@ class RunContext:
             return self.services[name]
         except KeyError:
             known = ", ".join(sorted(self.services)) or "none"
-            raise LookupError(
+            raise NotFound(
                 f"services.{name}: no such service was given to AsyncWorkflow (given: {known})"
             ) from None
 
     def __repr__(self) -> str:
-        return f"<RunContext run_id={self.run_id} action={self.task.action!r} steps={self.steps}>"
+        action = self.task.action
+        return f"<WorkflowContext run_id={self.run_id} action={action!r} steps={self.steps}>"
+
+
+RunContext = WorkflowContext
+"""The engine's context under its former name; agents are typed against the protocols
+(:class:`~anyio_workflow.core.RunContext`, :class:`~anyio_workflow.agents.AgentContext`)."""
+
+
+def _implements(ctx: WorkflowContext) -> AgentContext:
+    return ctx  # mypy checks here that the engine's context implements the protocol

@@ -24,12 +24,29 @@ from typing import Any, Self
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream
 
-from ..agents.base import BaseAgent, Role
-from ..errors import AttemptTimeout, DuplicateRunError, StepBudgetExceeded, Veto, is_transient
+from ..agents.auditor import AuditorAgent
+from ..core.agent import BaseAgent
+from ..core.config import AsyncWorkflowConfig
+from ..core.outcome import AgentOutcome, Attempt
+from ..core.roles import Role
+from ..core.status import AgentStatus, Phase, RunStatus
+from ..core.task import Task, TaskLike
+from ..errors import (
+    AttemptTimeout,
+    DuplicateRunError,
+    InvalidArgument,
+    InvalidType,
+    StepBudgetExceeded,
+    UsageError,
+    Veto,
+    is_transient,
+)
+from ..evm.accounts import Signer
+from ..evm.nonce import NonceManagers
 from ..rpc.client import JsonRpcClient
+from ..storage.stores import ContentStore
 from . import registry
-from .config import AsyncWorkflowConfig
-from .context import RunContext
+from .context import WorkflowContext
 from .events import (
     AgentFinished,
     AgentStarted,
@@ -42,10 +59,8 @@ from .events import (
     RunStarted,
     Vetoed,
 )
-from .result import AgentOutcome, Attempt, WorkflowResult
+from .result import WorkflowResult
 from .rpcpool import RpcPool, RpcTarget
-from .status import AgentStatus, Phase, RunStatus
-from .task import Task, TaskLike
 
 __all__ = ["AsyncWorkflow"]
 
@@ -70,13 +85,20 @@ class AsyncWorkflow:
     :param rpc: JSON-RPC endpoints per chain id, for ``ctx.rpc()`` and ``ctx.eth()``: a
         URL, a list of URLs (one ``FallbackTransport`` when ``config.rpc_fallback``), or a
         transport factory. Inside ``async with workflow:`` the clients live across runs.
-    :param services: anything else agents need (signers, stores), available to them as
-        ``ctx.services``.
+    :param signer: the key the built-in agents pay with unless given their own
+        (``ctx.signer``).
+    :param store: where records are stored (``ctx.store``); the built-in auditor's store.
+    :param auditor: the auditor added to registry-built runs when ``auto_store_proofs`` is
+        on; an :class:`~anyio_workflow.agents.AuditorAgent` of its own when not given.
+    :param nonces: the nonce managers of the accounts this workflow sends from; one of its
+        own when not given. Workflows that send from one account at the same time must
+        share one.
+    :param services: anything else the user's agents need, as ``ctx.services``.
     """
 
     def __init__(
         self,
-        agents: Sequence[BaseAgent] | None = None,
+        agents: Sequence[BaseAgent[Any]] | None = None,
         config: AsyncWorkflowConfig | Mapping[str, Any] | None = None,
         *,
         clock: Clock | None = None,
@@ -84,21 +106,41 @@ class AsyncWorkflow:
         rng: random.Random | None = None,
         limiter: anyio.CapacityLimiter | None = None,
         rpc: Mapping[int, RpcTarget] | None = None,
+        signer: Signer | None = None,
+        store: ContentStore | None = None,
+        auditor: BaseAgent[Any] | None = None,
+        nonces: NonceManagers | None = None,
         **services: Any,
     ) -> None:
+        if isinstance(agents, BaseAgent):
+            raise InvalidType("agents: give a list of agents, not one agent: [agent]")
         if agents is not None:
             agents = list(agents)
             if not agents:
-                raise ValueError("agents: Minimum 1 agent required for compliance")
+                raise InvalidArgument("agents: Minimum 1 agent required for compliance")
             for index, agent in enumerate(agents):
                 _check_agent(index, agent)
-        self.agents: tuple[BaseAgent, ...] | None = tuple(agents) if agents is not None else None
+        for name, place in _MOVED_SERVICES.items():
+            if name in services:
+                raise InvalidArgument(f"{name}: no longer a service; give it as {place}")
+        if signer is not None and not isinstance(signer, Signer):
+            raise InvalidType(f"signer: expected a Signer, got {type(signer).__name__}")
+        if auditor is not None:
+            _check_agent(0, auditor, field="auditor")
+            if auditor.role is not Role.AUDITOR:
+                raise InvalidArgument(f"auditor: {auditor.name} is not an auditor")
+        self.agents: tuple[BaseAgent[Any], ...] | None = (
+            tuple(agents) if agents is not None else None
+        )
         if config is None:
             config = AsyncWorkflowConfig()
         elif not isinstance(config, AsyncWorkflowConfig):
             config = AsyncWorkflowConfig.model_validate(config)
         self.config: AsyncWorkflowConfig = config
         self.services: Mapping[str, Any] = MappingProxyType(dict(services))
+        self.signer = signer
+        self.store = store
+        self.nonces = nonces if nonces is not None else NonceManagers()
         self._clock: Clock = clock or time.monotonic
         self._sleep: Sleep = sleep or anyio.sleep
         self._rng = rng or random.Random()
@@ -109,13 +151,19 @@ class AsyncWorkflow:
         self._bus = EventBus()
         self._inflight: set[str] = set()
         self._completed: dict[str, WorkflowResult] = {}
-        self._auditor: BaseAgent | None = None
+        self._auditor: BaseAgent[Any] | None = auditor
 
     def replace(
-        self, *, rpc: Mapping[int, RpcTarget] | None = None, **services: Any
+        self,
+        *,
+        rpc: Mapping[int, RpcTarget] | None = None,
+        signer: Signer | None = None,
+        store: ContentStore | None = None,
+        **services: Any,
     ) -> AsyncWorkflow:
-        """A copy with the same agents and config, whose ``rpc`` entries and services are
-        updated by those given (what ``anyio-workflow run --rpc`` does)."""
+        """A copy with the same agents, config, auditor and nonce managers, whose ``rpc``
+        entries, signer, store and services are updated by those given (what
+        ``anyio-workflow run --rpc`` does)."""
         return AsyncWorkflow(
             self.agents,
             self.config,
@@ -124,30 +172,33 @@ class AsyncWorkflow:
             rng=self._rng,
             limiter=self._limiter,
             rpc={**self._rpc.targets, **(rpc or {})},
+            signer=signer if signer is not None else self.signer,
+            store=store if store is not None else self.store,
+            auditor=self._auditor,
+            nonces=self.nonces,
             **{**self.services, **services},
         )
 
-    def _default_auditor(self) -> BaseAgent:
-        """The auditor of registry-built runs: one per workflow, so its records chain.
-        It signs with the ``auditor_signer`` service (else a key of its own) and stores in
-        the ``store`` service (else in memory: ``workflow.auditor.store``)."""
+    def _default_auditor(self) -> BaseAgent[Any]:
+        """The auditor of registry-built runs: one per workflow, so its records chain. The
+        one given as ``auditor=``, else an ``AuditorAgent`` that signs with a key of its own
+        and stores in the workflow's ``store`` (else in memory: ``workflow.auditor.store``)."""
         if self._auditor is None:
-            from ..audit.auditor import AuditorAgent
-
-            self._auditor = AuditorAgent(
-                signer=self.services.get("auditor_signer"), store=self.services.get("store")
-            )
+            self._auditor = AuditorAgent(store=self.store)
         return self._auditor
 
     @property
-    def auditor(self) -> BaseAgent | None:
+    def auditor(self) -> BaseAgent[Any] | None:
         """The auditor the workflow adds to registry-built runs (after the first run)."""
         return self._auditor
 
     async def __aenter__(self) -> Self:
-        """Open the RPC clients for every run until the block ends."""
+        """Open the RPC clients for every run until the block ends.
+
+        Cancellation: cancelled while opening, the clients opened so far are closed.
+        """
         if self._stack is not None:
-            raise RuntimeError("this AsyncWorkflow is already open")
+            raise UsageError("this AsyncWorkflow is already open")
         async with AsyncExitStack() as stack:
             self._clients = await self._rpc.open(stack)
             self._stack = stack.pop_all()
@@ -159,7 +210,7 @@ class AsyncWorkflow:
             await stack.__aexit__(*exc_info)
 
     @property
-    def web3_agents(self) -> tuple[BaseAgent, ...] | None:
+    def web3_agents(self) -> tuple[BaseAgent[Any], ...] | None:
         """The seed's name for :attr:`agents`."""
         return self.agents
 
@@ -186,7 +237,7 @@ class AsyncWorkflow:
 
         ``task`` is an action name (with ``params=``), a mapping or a :class:`Task`;
         ``chain_id`` defaults to the task's own, else 1. A malformed task raises
-        ``ValidationError`` or ``ValueError`` before any agent runs.
+        ``ValidationError`` or :class:`InvalidArgument` before any agent runs.
 
         A vetoed, failed or timed-out run is not an exception: it is a result with that
         status (see :meth:`WorkflowResult.raise_for_status`). Cancellation from outside
@@ -226,14 +277,21 @@ class AsyncWorkflow:
         return f"<AsyncWorkflow agents={count} max_workers={self.config.max_workers}>"
 
 
-def _check_agent(index: int, agent: object) -> None:
+_MOVED_SERVICES = {
+    "custom_fees": 'AsyncWorkflowConfig(gas_strategy="custom", custom_fees=CustomFees(...))',
+    "auditor_signer": "AsyncWorkflow(auditor=AuditorAgent(signer=...))",
+}
+
+
+def _check_agent(index: int, agent: object, field: str | None = None) -> None:
+    where = field or f"agents[{index}]"
     if not isinstance(agent, BaseAgent):
-        raise TypeError(f"agents[{index}]: expected a BaseAgent, got {type(agent).__name__}")
+        raise InvalidType(f"{where}: expected a BaseAgent, got {type(agent).__name__}")
     if not isinstance(agent.role, Role):
-        raise TypeError(f"agents[{index}] ({agent.name}): role must be a Role, got {agent.role!r}")
+        raise InvalidType(f"{where} ({agent.name}): role must be a Role, got {agent.role!r}")
 
 
-def _unique_names(agents: Sequence[BaseAgent]) -> list[str]:
+def _unique_names(agents: Sequence[BaseAgent[Any]]) -> list[str]:
     counts = Counter(agent.name for agent in agents)
     return [
         agent.name if counts[agent.name] == 1 else f"{agent.name}[{index}]"
@@ -252,7 +310,7 @@ class _Run:
         self,
         workflow: AsyncWorkflow,
         task: Task,
-        agents: list[BaseAgent],
+        agents: list[BaseAgent[Any]],
         clients: Mapping[int, JsonRpcClient],
     ) -> None:
         self.config = workflow.config
@@ -266,14 +324,16 @@ class _Run:
         self.events: list[Event] = []
         self.status: RunStatus | None = None
         self.error: BaseException | None = None
-        self.members: dict[Role, list[tuple[BaseAgent, AgentOutcome]]] = {role: [] for role in Role}
+        self.members: dict[Role, list[tuple[BaseAgent[Any], AgentOutcome]]] = {
+            role: [] for role in Role
+        }
         outcomes: list[AgentOutcome] = []
         for agent, name in zip(agents, _unique_names(agents), strict=True):
             outcome = AgentOutcome(agent=name, role=agent.role)
             outcomes.append(outcome)
             self.members[agent.role].append((agent, outcome))
         self.outcomes = outcomes
-        self.ctx = RunContext(
+        self.ctx = WorkflowContext(
             run_id=self.run_id,
             task=task,
             config=self.config,
@@ -281,6 +341,9 @@ class _Run:
             clients=clients,
             outcomes=outcomes,
             clock=self.clock,
+            signer=workflow.signer,
+            store=workflow.store,
+            nonces=workflow.nonces,
         )
 
     def emit(self, event: Event) -> None:
@@ -376,7 +439,7 @@ class _Run:
 
     async def agent_task(
         self,
-        agent: BaseAgent,
+        agent: BaseAgent[Any],
         outcome: AgentOutcome,
         limiter: anyio.CapacityLimiter,
         scope: anyio.CancelScope,
@@ -406,7 +469,7 @@ class _Run:
             return True
         return self.config.fail_fast
 
-    async def attempts(self, agent: BaseAgent, outcome: AgentOutcome) -> None:
+    async def attempts(self, agent: BaseAgent[Any], outcome: AgentOutcome) -> None:
         """The retry engine: call ``agent.execute`` until it succeeds or must stop."""
         policy = self.config.retry
         ctx = self.ctx
@@ -465,7 +528,7 @@ class _Run:
         outcome.finished_at = now
         self.finished(outcome)
 
-    async def timed_attempt(self, agent: BaseAgent, seconds: float) -> Any:
+    async def timed_attempt(self, agent: BaseAgent[Any], seconds: float) -> Any:
         with anyio.move_on_after(seconds):
             return await agent.execute(self.task, self.ctx)
         # Only our own deadline leaves the block without a return.

@@ -6,8 +6,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, overload
 
-from ..agents.base import Role
-from ..errors import RunError, RunFailed, RunTimedOut, RunVetoed
+from ..core.agent import Role
+from ..core.outcome import AgentOutcome, Attempt, flatten_output
+from ..errors import NotFound, RunError, RunFailed, RunTimedOut, RunVetoed
 from .events import Event
 from .status import AgentStatus, RunStatus
 from .task import Task
@@ -16,40 +17,6 @@ if TYPE_CHECKING:
     from ..audit.record import AuditSummary
 
 __all__ = ["AgentOutcome", "Attempt", "WorkflowResult"]
-
-
-@dataclass(slots=True)
-class Attempt:
-    """One call of an agent's ``execute``."""
-
-    number: int
-    started_at: float
-    finished_at: float | None = None
-    error: BaseException | None = None
-    delay: float | None = None
-    """The delay the retry engine waited after this attempt, if it retried."""
-
-
-@dataclass(slots=True, eq=False)
-class AgentOutcome:
-    """How one agent's part of the run went. Final once ``run()`` has returned."""
-
-    agent: str
-    """The agent's name, made unique within the run (``name[i]`` for repeated names)."""
-    role: Role
-    status: AgentStatus = AgentStatus.PENDING
-    attempts: list[Attempt] = field(default_factory=list)
-    started_at: float | None = None
-    finished_at: float | None = None
-    output: Any = None
-    error: BaseException | None = None
-
-    @property
-    def duration(self) -> float | None:
-        """Seconds from the first attempt's start to the end, by the workflow's clock."""
-        if self.started_at is None or self.finished_at is None:
-            return None
-        return self.finished_at - self.started_at
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -93,14 +60,8 @@ class WorkflowResult(Sequence[Any]):
     ) -> WorkflowResult:
         receipts: list[Any] = []
         for outcome in outcomes:
-            if outcome.role is not Role.EXECUTOR or outcome.status is not AgentStatus.SUCCEEDED:
-                continue
-            if isinstance(outcome.output, list | tuple):
-                receipts.extend(outcome.output)
-            elif isinstance(getattr(outcome.output, "receipts", None), tuple):
-                receipts.extend(outcome.output.receipts)  # a report of several transactions
-            elif outcome.output is not None:
-                receipts.append(outcome.output)
+            if outcome.role is Role.EXECUTOR and outcome.status is AgentStatus.SUCCEEDED:
+                receipts.extend(flatten_output(outcome.output))
         return cls(
             run_id=run_id,
             task=task,
@@ -128,7 +89,7 @@ class WorkflowResult(Sequence[Any]):
             if outcome.agent == agent:
                 return outcome
         names = ", ".join(o.agent for o in self.outcomes[:20])
-        raise KeyError(f"no agent named {agent!r} in this run (agents: {names})")
+        raise NotFound(f"no agent named {agent!r} in this run (agents: {names})")
 
     @property
     def audit(self) -> AuditSummary | None:

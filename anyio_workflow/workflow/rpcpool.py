@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 
+from ..errors import InvalidArgument
 from ..rpc.client import JsonRpcClient
 from ..rpc.fallback import FallbackTransport
 from ..rpc.transport import HttpTransport, Transport
@@ -24,14 +25,17 @@ RpcTarget = str | Sequence[str] | Callable[[], Transport]
 
 
 class RpcPool:
+    """Cancellation: cancelled while opening, the clients opened so far are closed by the
+    exit stack."""
+
     def __init__(self, targets: Mapping[int, RpcTarget], *, fallback: bool) -> None:
         for chain_id, target in targets.items():
             if type(chain_id) is not int or chain_id < 1:
-                raise ValueError(f"rpc: chain ids must be positive integers, got {chain_id!r}")
+                raise InvalidArgument(f"rpc: chain ids must be positive integers, got {chain_id!r}")
             if not (isinstance(target, str | Sequence) or callable(target)) or (
                 isinstance(target, Sequence) and not isinstance(target, str) and not target
             ):
-                raise ValueError(
+                raise InvalidArgument(
                     f"rpc[{chain_id}]: give a URL, a list of URLs or a transport factory"
                 )
         self.targets = dict(targets)

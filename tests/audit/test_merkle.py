@@ -131,7 +131,7 @@ async def test_our_proofs_verify_on_chain(node: Node) -> None:
         verifier = await deploy(node, eth, "MerkleVerifier")
 
         async def call(fn: Any, *args: Any) -> bool:
-            out = await eth.call({"to": verifier, "data": "0x" + fn.encode(*args).hex()})
+            out = await eth.call({"to": verifier, "data": fn.calldata(*args)})
             return bool(fn.decode_output(out)[0])
 
         root = bytes.fromhex(tree.root[2:])

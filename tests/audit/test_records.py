@@ -11,10 +11,9 @@ import anyio
 from typer.testing import CliRunner
 
 from anyio_workflow import AsyncWorkflow, AsyncWorkflowConfig
-from anyio_workflow.agents.base import BaseAgent
+from anyio_workflow.agents import AuditorAgent, BaseAgent
 from anyio_workflow.audit import (
     AnchorTarget,
-    AuditorAgent,
     AuditRecord,
     Envelope,
     StandardMerkleTree,

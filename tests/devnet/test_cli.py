@@ -10,7 +10,8 @@ import sys
 import anyio
 import pytest
 
-from anyio_workflow.rpc import EthRpc, JsonRpcClient, SolanaRpc
+from anyio_workflow.rpc import EthRpc, JsonRpcClient
+from anyio_workflow.solana import SolanaRpc
 
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])

@@ -12,7 +12,7 @@ from solders.transaction import VersionedTransaction
 
 from anyio_workflow.devnet import SolanaDevnet
 from anyio_workflow.errors import SimulationFailed
-from anyio_workflow.rpc import SolanaRpc
+from anyio_workflow.solana import SolanaRpc
 
 SOL = 10**9
 

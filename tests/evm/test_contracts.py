@@ -53,10 +53,10 @@ async def test_the_token_mints_transfers_and_logs(node: Node) -> None:
             {"from": alice, "to": bob, "value": 250_000},
         )
         balance_of = function("balanceOf", abi)
-        raw = await eth.call({"to": token, "data": "0x" + balance_of.encode(bob).hex()})
+        raw = await eth.call({"to": token, "data": balance_of.calldata(bob)})
         assert balance_of.decode_output(raw) == (250_000,)
         decimals = function("decimals", abi)
-        raw = await eth.call({"to": token, "data": "0x" + decimals.encode().hex()})
+        raw = await eth.call({"to": token, "data": decimals.calldata()})
         assert decimals.decode_output(raw) == (6,)
         overdraw = function("transfer", abi).encode(alice, 10**9)
         with pytest.raises(ExecutionReverted) as info:
@@ -100,5 +100,5 @@ async def test_the_aggregator_reports_rounds(node: Node) -> None:
             node, eth, feed, function("setRound", abi).encode(3_500 * 10**8, 1_700_000_000)
         )
         latest = function("latestRoundData", abi)
-        raw = await eth.call({"to": feed, "data": "0x" + latest.encode().hex()})
+        raw = await eth.call({"to": feed, "data": latest.calldata()})
         assert latest.decode_output(raw) == (1, 3_500 * 10**8, 1_700_000_000, 1_700_000_000, 1)

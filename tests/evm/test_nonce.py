@@ -13,6 +13,7 @@ from anyio_workflow import AsyncWorkflow, AsyncWorkflowConfig, BaseAgent, RunCon
 from anyio_workflow.devnet import Anvil, EvmDevnet
 from anyio_workflow.errors import JsonRpcError
 from anyio_workflow.evm import LocalSigner, NonceManager, TxRequest, TxSender, to_checksum
+from anyio_workflow.evm.nonce import NonceManagers
 from anyio_workflow.rpc import EthRpc, JsonRpcClient
 
 ADDRESS = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
@@ -94,8 +95,10 @@ async def test_resync_follows_the_node_and_never_reissues_a_held_nonce() -> None
 
 
 def test_one_manager_per_account_and_chain() -> None:
-    assert NonceManager.for_account(5, ADDRESS) is NonceManager.for_account(5, ADDRESS.lower())
-    assert NonceManager.for_account(5, ADDRESS) is not NonceManager.for_account(6, ADDRESS)
+    managers = NonceManagers()
+    assert managers.get(5, ADDRESS) is managers.get(5, ADDRESS.lower())
+    assert managers.get(5, ADDRESS) is not managers.get(6, ADDRESS)
+    assert NonceManagers().get(5, ADDRESS) is not managers.get(5, ADDRESS)  # no global state
 
 
 ops = st.lists(st.sampled_from(["send", "send", "send", "fail", "resync", "outside"]), max_size=24)
@@ -172,7 +175,7 @@ async def test_any_interleaving_leaves_nonces_unique_and_the_chain_gap_free(
 
 
 class Transfer(BaseAgent):
-    """One ETH transfer, its nonce from the shared NonceManager."""
+    """One ETH transfer, its nonce from the workflow's NonceManager of the account."""
 
     def __init__(self, signer: LocalSigner, to: str, value: int) -> None:
         super().__init__(f"to-{to[-4:]}")
@@ -180,7 +183,7 @@ class Transfer(BaseAgent):
 
     async def execute(self, task: Task, ctx: RunContext) -> Any:
         eth = ctx.eth()
-        manager = NonceManager.for_account(ctx.chain_id, self.signer.address)
+        manager = ctx.nonces.get(ctx.chain_id, self.signer.address)
         async with manager.reserve(eth) as reservation:
             signed = self.signer.sign_transaction(
                 {
@@ -209,7 +212,6 @@ async def test_100_concurrent_transfers_from_one_account_on_anvil() -> None:
             eth = EthRpc(client)
             start = await eth.get_transaction_count(signer.address)
             before = await eth.get_balance(signer.address)
-            NonceManager._shared.pop((31_337, signer.address), None)  # a fresh node
             workflow = AsyncWorkflow(
                 agents, AsyncWorkflowConfig(max_workers=32, timeout=120), rpc={31_337: node.url}
             )
@@ -238,7 +240,6 @@ async def test_a_broadcast_nonce_is_never_handed_out_again() -> None:
 
 
 async def test_two_chains_behind_one_chain_id_do_not_share_nonces() -> None:
-    NonceManager._shared.clear()
     first, second = EvmDevnet(chain_id=1), EvmDevnet(chain_id=1)
     signer = LocalSigner("0x" + first.accounts[0].key.hex())
     bob = first.accounts[1].address

@@ -8,7 +8,7 @@ import pytest
 from anyio_workflow.contracts import artifact
 from anyio_workflow.devnet import Anvil, EvmDevnet
 from anyio_workflow.errors import ExecutionReverted
-from anyio_workflow.evm import LocalSigner, NonceManager
+from anyio_workflow.evm import LocalSigner
 from anyio_workflow.evm.abi import function
 from anyio_workflow.evm.gas import CustomFees
 from anyio_workflow.evm.tx import FeeCapExceeded, TransactionError, TxRequest, TxSender
@@ -20,7 +20,6 @@ GWEI = 10**9
 
 
 def signer_of(node: Node, index: int = 0) -> LocalSigner:
-    NonceManager._shared.clear()  # every test starts on a fresh node
     return LocalSigner("0x" + node.accounts[index].key.hex())
 
 
@@ -64,7 +63,6 @@ async def test_simulation_stops_a_reverting_call(node: Node) -> None:
 
 async def test_a_stuck_transaction_is_replaced_and_the_replacement_reported() -> None:
     async with Anvil(extra_args=("--no-mining",)) as anvil, JsonRpcClient(anvil.url) as client:
-        NonceManager._shared.clear()
         eth = EthRpc(client)
         signer = LocalSigner("0x" + anvil.accounts[0].key.hex())
         bob = anvil.accounts[1].address
@@ -99,7 +97,6 @@ async def test_a_stuck_transaction_is_replaced_and_the_replacement_reported() ->
 async def test_without_blocks_a_transaction_is_stuck_after_seconds() -> None:
     # A chain that mines on demand has no blocks to count: the time limit decides.
     async with Anvil(extra_args=("--no-mining",)) as anvil, JsonRpcClient(anvil.url) as client:
-        NonceManager._shared.clear()
         eth = EthRpc(client)
         signer = LocalSigner("0x" + anvil.accounts[0].key.hex())
         sender = TxSender(
@@ -125,7 +122,6 @@ async def test_without_blocks_a_transaction_is_stuck_after_seconds() -> None:
 
 async def test_a_fee_cap_is_never_exceeded_by_replacements() -> None:
     async with Anvil(extra_args=("--no-mining",)) as anvil, JsonRpcClient(anvil.url) as client:
-        NonceManager._shared.clear()
         eth = EthRpc(client)
         signer = LocalSigner("0x" + anvil.accounts[0].key.hex())
         sender = TxSender(
@@ -152,7 +148,6 @@ async def test_a_fee_cap_is_never_exceeded_by_replacements() -> None:
 
 async def expensive_market(anvil: Anvil, client: JsonRpcClient) -> tuple[EthRpc, LocalSigner]:
     """A fresh node whose base fee is 50 gwei now and for the next block."""
-    NonceManager._shared.clear()
     await client.request("anvil_setNextBlockBaseFeePerGas", [hex(50 * GWEI)])
     await client.request("evm_mine", [])
     await client.request("anvil_setNextBlockBaseFeePerGas", [hex(50 * GWEI)])
@@ -200,7 +195,6 @@ async def test_eco_past_its_wait_with_the_fee_over_the_cap_sends_nothing() -> No
 
 async def test_transient_failures_while_waiting_never_send_twice() -> None:
     devnet = EvmDevnet()
-    NonceManager._shared.clear()
     signer = LocalSigner("0x" + devnet.accounts[0].key.hex())
     # Requests 1-6 go through (estimate, fees, genesis, nonce, send, block); then the node
     # fails for a while, as a flaky endpoint does; the client's own retries give up.
@@ -219,7 +213,6 @@ async def test_transient_failures_while_waiting_never_send_twice() -> None:
 
 async def test_a_lost_answer_to_a_broadcast_sends_the_same_bytes_again() -> None:
     devnet = EvmDevnet()
-    NonceManager._shared.clear()
     signer = LocalSigner("0x" + devnet.accounts[0].key.hex())
     # Request 6 is the broadcast: the node gets it, the answer is lost on the way back.
     faults = FaultInjectingTransport(devnet.transport(), schedule=[None] * 5 + ["drop_after"])
@@ -234,7 +227,6 @@ async def test_a_lost_answer_to_a_broadcast_sends_the_same_bytes_again() -> None
 
 async def test_an_uncertain_broadcast_is_reported_and_its_nonce_kept() -> None:
     devnet = EvmDevnet()
-    NonceManager._shared.clear()
     signer = LocalSigner("0x" + devnet.accounts[0].key.hex())
     faults = FaultInjectingTransport(devnet.transport(), schedule=[None] * 5 + ["drop"] * 3)
     async with JsonRpcClient(faults, retry=None, coalesce=False) as client:
@@ -244,6 +236,5 @@ async def test_an_uncertain_broadcast_is_reported_and_its_nonce_kept() -> None:
             await sender.send(TxRequest(to=devnet.accounts[1].address, value=5))
         assert info.value.hashes == sender.journal
         assert not info.value.transient  # a retry must not send it again
-        nonce = NonceManager.for_account(devnet.chain_id, signer.address)
-        async with nonce.reserve(eth) as next_one:
+        async with sender.nonces.reserve(eth) as next_one:
             assert next_one.value == 1  # nonce 0 may be out there: it is not reused

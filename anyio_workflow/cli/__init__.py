@@ -18,8 +18,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .workflow.engine import AsyncWorkflow
-from .workflow.events import (
+from ..workflow.engine import AsyncWorkflow
+from ..workflow.events import (
     AgentFinished,
     AgentStarted,
     AttemptFailed,
@@ -27,7 +27,7 @@ from .workflow.events import (
     RetryScheduled,
     RunFinished,
 )
-from .workflow.result import WorkflowResult
+from ..workflow.result import WorkflowResult
 
 app = typer.Typer(
     help="Structured-concurrency workflows for Web3 tasks.",
@@ -100,8 +100,8 @@ def demo(
     seed: Annotated[int, typer.Option(help="seed of the amounts and injected faults")] = 7,
 ) -> None:
     """Pay vendors on two embedded devnets at once, with live progress per agent."""
+    from ..storage import LocalStore
     from .demo import CHAINS, batching_savings, build_demo, receipts_by_agent
-    from .storage import LocalStore
 
     if backend not in ("asyncio", "trio"):
         raise typer.BadParameter("must be asyncio or trio", param_hint="--backend")
@@ -196,7 +196,7 @@ def devnet(
     """Serve the embedded devnets on loopback until interrupted (Ctrl-C or SIGTERM)."""
     import signal
 
-    from .devnet import EvmDevnet, SolanaDevnet
+    from ..devnet import EvmDevnet, SolanaDevnet
 
     if backend not in ("asyncio", "trio"):
         raise typer.BadParameter("must be asyncio or trio", param_hint="--backend")
@@ -278,7 +278,7 @@ def _signer_from_environment(keystore: str | None) -> Any:
 
     from pydantic import SecretStr
 
-    from .evm.accounts import LocalSigner
+    from ..evm.accounts import LocalSigner
 
     if keystore is not None:
         password = os.environ.get("ANYIO_WORKFLOW_KEYSTORE_PASSWORD")
@@ -319,7 +319,7 @@ def run(
 
     The key comes from ANYIO_WORKFLOW_PRIVATE_KEY, or from --keystore with its password in
     ANYIO_WORKFLOW_KEYSTORE_PASSWORD; it becomes the workflow's ``signer`` service."""
-    from .workflow.task import Task
+    from ..workflow.task import Task
 
     if backend not in ("asyncio", "trio"):
         raise typer.BadParameter("must be asyncio or trio", param_hint="--backend")
@@ -374,7 +374,7 @@ def cid(
     """Print the CID that `ipfs add --only-hash [--cid-version 1]` prints, and nothing else."""
     from pathlib import Path
 
-    from .storage.unixfs import import_file
+    from ..storage.unixfs import import_file
 
     if path == "-":
         data = sys.stdin.buffer.read()
@@ -405,10 +405,10 @@ def verify(
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object on stdout")] = False,
 ) -> None:
     """Fetch an audit record and check it: CID, signature, Merkle root, chain link, anchor."""
-    from .audit import verify_record
-    from .evm.address import InvalidAddress, to_checksum
-    from .rpc import EthRpc, JsonRpcClient
-    from .storage import CID, GatewayReader, InvalidCID, KuboStore, LocalStore
+    from ..audit import verify_record
+    from ..evm.address import InvalidAddress, to_checksum
+    from ..rpc import EthRpc, JsonRpcClient
+    from ..storage import CID, GatewayReader, InvalidCID, KuboStore, LocalStore
 
     try:
         target = CID.parse(record)

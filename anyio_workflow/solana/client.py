@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import InvalidResponse
-from .client import JsonRpcClient
+from ..rpc.client import JsonRpcClient
 
 __all__ = ["Blockhash", "SignatureStatus", "SolanaRpc"]
 
@@ -34,7 +34,11 @@ def _value(result: Any, method: str) -> Any:
 
 
 class SolanaRpc:
-    """The Solana methods the library uses, typed."""
+    """The Solana methods the library uses, typed.
+
+    Cancellation: each method is one JSON-RPC call; cancelled, the request is abandoned
+    (a ``send_transaction`` that reached the node stays sent).
+    """
 
     def __init__(self, client: JsonRpcClient, *, commitment: str = "confirmed") -> None:
         self.client = client

@@ -19,26 +19,27 @@ import hashlib
 import random
 from typing import Any
 
-from .agents.base import BaseAgent, Role
-from .agents.batch import BatchReport, BatchTransferAgent
-from .agents.risk import MinBalance, RiskMonitorAgent
-from .audit.auditor import AuditorAgent
-from .contracts import deploy
-from .devnet.evm import EvmDevnet
-from .errors import Veto
-from .evm.abi import function
-from .evm.accounts import LocalSigner, Signer
-from .evm.address import to_checksum
-from .evm.tx import TxReceipt, TxRequest, TxSender
-from .rpc.eth import EthRpc
-from .rpc.faults import FaultInjectingTransport
-from .rpc.transport import Transport
-from .storage.stores import ContentStore
-from .workflow.config import AsyncWorkflowConfig, RetryPolicy
-from .workflow.context import RunContext
-from .workflow.engine import AsyncWorkflow
-from .workflow.result import WorkflowResult
-from .workflow.task import Task
+from ..agents.auditor import AuditorAgent
+from ..agents.batch import BatchReport, BatchTransferAgent
+from ..agents.context import AgentContext
+from ..agents.risk import MinBalance, RiskMonitorAgent
+from ..contracts import deploy
+from ..core.agent import BaseAgent
+from ..core.roles import Role
+from ..devnet.evm import EvmDevnet
+from ..errors import Veto
+from ..evm.abi import function
+from ..evm.accounts import LocalSigner, Signer
+from ..evm.address import to_checksum
+from ..evm.tx import TxReceipt, TxRequest, TxSender
+from ..rpc.eth import EthRpc
+from ..rpc.faults import FaultInjectingTransport
+from ..rpc.transport import Transport
+from ..storage.stores import ContentStore
+from ..workflow.config import AsyncWorkflowConfig, RetryPolicy
+from ..workflow.engine import AsyncWorkflow
+from ..workflow.result import WorkflowResult
+from ..workflow.task import Task
 
 __all__ = ["NativePayout", "TreasuryCheck", "build_demo"]
 
@@ -47,8 +48,11 @@ LATENCY = 0.05
 GWEI = 10**9
 
 
-class TreasuryCheck(BaseAgent):
-    """Vetoes the run unless the treasury holds every chain's payouts plus a fee margin."""
+class TreasuryCheck(BaseAgent[AgentContext]):
+    """Vetoes the run unless the treasury holds every chain's payouts plus a fee margin.
+
+    Cancellation: it only reads balances; cancelled, nothing was sent.
+    """
 
     role = Role.VALIDATOR
 
@@ -56,7 +60,7 @@ class TreasuryCheck(BaseAgent):
         super().__init__()
         self.treasury = treasury
 
-    async def execute(self, task: Task, ctx: RunContext) -> Any:
+    async def execute(self, task: Task, ctx: AgentContext) -> Any:
         balances = {}
         for chain_id in CHAINS:
             needed = sum(p["amount"] for p in task.params["payouts"] if p["chain_id"] == chain_id)
@@ -68,12 +72,15 @@ class TreasuryCheck(BaseAgent):
         return balances
 
 
-class NativePayout(BaseAgent):
+class NativePayout(BaseAgent[AgentContext]):
     """Pays one vendor in the chain's native coin through the transaction pipeline.
 
     ``TxSender`` takes the nonce from the account's shared ``NonceManager`` when the agent
     runs, simulates, signs, sends and waits for the receipt; a failure after the
     broadcast is not retried (``TransactionError`` is permanent), so no vendor is paid twice.
+
+    Cancellation: a payout already broadcast stays sent; only the wait for its receipt
+    is abandoned.
     """
 
     role = Role.EXECUTOR
@@ -83,7 +90,7 @@ class NativePayout(BaseAgent):
         self.index = index
         self.signer = signer
 
-    async def execute(self, task: Task, ctx: RunContext) -> TxReceipt:
+    async def execute(self, task: Task, ctx: AgentContext) -> TxReceipt:
         payout = task.params["payouts"][self.index]
         chain_id = payout["chain_id"]
         sender = ctx.sender(self.signer, chain_id, poll_interval=LATENCY)
@@ -99,9 +106,7 @@ async def _deploy_tokens(devnet: EvmDevnet, treasury: LocalSigner, usdc: int) ->
     async with devnet.client() as client:
         sender = TxSender(EthRpc(client), treasury, devnet.chain_id)
         token = await deploy(sender, "TestToken", "Test USDC", "USDC", 6)
-        await sender.send(
-            TxRequest(to=token, data="0x" + MINT.encode(treasury.address, usdc).hex())
-        )
+        await sender.send(TxRequest(to=token, data=MINT.calldata(treasury.address, usdc)))
         return {"usdc": token, "batcher": await deploy(sender, "BatchPayer")}
 
 
@@ -113,7 +118,11 @@ async def build_demo(
     agents: int, *, batch: int = 50, seed: int = 7, store: ContentStore | None = None
 ) -> tuple[AsyncWorkflow, Task]:
     """The demo workflow and its task: on each chain a batched USDC payroll of ``batch``
-    vendors, and ``agents`` native payouts split over the two chains, each its own agent."""
+    vendors, and ``agents`` native payouts split over the two chains, each its own agent.
+
+    Cancellation: contracts already deployed stay on the devnets; the workflow is not
+    returned.
+    """
     rng = random.Random(seed)
     devnets = {
         chain_id: EvmDevnet(chain_id=chain_id, name=name) for chain_id, name in CHAINS.items()

@@ -1,0 +1,120 @@
+"""The :class:`AuditorAgent`: the run's signed, content-addressed, anchored record.
+
+The auditor runs last (shielded, after success, failure or cancellation alike), builds
+the run's :class:`~anyio_workflow.audit.AuditRecord`, signs it, and, with
+``auto_store_proofs=True`` in the workflow's config, stores both blocks and pins the
+envelope. With an :class:`~anyio_workflow.audit.AnchorTarget` it then anchors
+``(merkle_root, cid)`` in an ``AuditAnchor`` contract's event: one transaction through
+the EVM pipeline, on any chain the workflow has an RPC for (not necessarily the one the
+work ran on). A failed anchor does not fail the audit: ``result.audit.anchor_error`` says
+what happened, and ``anchor_tx`` keeps the hash if one was sent.
+"""
+
+from __future__ import annotations
+
+import anyio
+from eth_account import Account
+
+from ..audit.auditor import ANCHOR, AnchorTarget
+from ..audit.record import AuditSummary, build_record, proofs_by_id, sign_record
+from ..core.agent import BaseAgent
+from ..core.roles import Role
+from ..core.task import Task
+from ..errors import AnyioWorkflowError, TransactionError
+from ..evm.accounts import LocalSigner, Signer
+from ..evm.tx import TxRequest
+from ..storage.cid import CID
+from ..storage.stores import ContentStore, MemoryStore
+from .context import AgentContext
+
+__all__ = ["AuditorAgent"]
+
+
+class AuditorAgent(BaseAgent[AgentContext]):
+    """Builds, signs, stores and (optionally) anchors the run's audit record.
+
+    ``signer`` signs the records (a fresh key per agent when not given: the records are
+    still signed and chained, but by a key nobody else knows; give one to be verifiable
+    against a known auditor). ``store`` defaults to the workflow's store
+    (``AsyncWorkflow(store=...)``), then to an in-memory store of this agent's
+    (``auditor.store``). Records of one auditor form a hash chain: each links the envelope
+    CID of the one before.
+
+    Cancellation: the auditor runs shielded, within ``audit_timeout``; past that, the
+    record is not stored (and not anchored), and the run's result has no audit summary.
+    """
+
+    role = Role.AUDITOR
+
+    def __init__(
+        self,
+        name: str | None = None,
+        *,
+        signer: Signer | None = None,
+        store: ContentStore | None = None,
+        anchor: AnchorTarget | None = None,
+    ) -> None:
+        super().__init__(name)
+        self.signer: Signer = signer or LocalSigner("0x" + _random_key())
+        self.store: ContentStore | None = store
+        self.anchor = anchor
+        self.previous: CID | None = None
+        """The envelope CID of the last record this auditor made."""
+        self._lock = anyio.Lock()  # concurrent runs still make one chain
+
+    def _store(self, ctx: AgentContext) -> ContentStore:
+        if self.store is None:
+            self.store = ctx.store or MemoryStore()
+        return self.store
+
+    async def execute(self, task: Task, ctx: AgentContext) -> AuditSummary:
+        async with self._lock:
+            record, tree = build_record(
+                run_id=ctx.run_id,
+                status=ctx.status.value if ctx.status is not None else "unknown",
+                task=task.model_dump(mode="json", exclude={"idempotency_key"}),
+                config=ctx.config.model_dump(mode="json"),
+                outcomes=[o for o in ctx.outcomes if o.role is not Role.AUDITOR],
+                duration=ctx.elapsed(),
+                previous=self.previous,
+            )
+            envelope = sign_record(record, self.signer)
+            summary = AuditSummary(
+                cid=envelope.cid,
+                record_cid=envelope.record,
+                root=tree.root,
+                record=record,
+                envelope=envelope,
+                tree=tree,
+                proofs=proofs_by_id(tree),
+            )
+            if ctx.config.auto_store_proofs:
+                store = self._store(ctx)
+                await store.put(record.encode(), codec="dag-json")
+                await store.put(envelope.encode(), codec="dag-json")
+                await store.pin(envelope.cid)
+                await store.pin(envelope.record)
+                summary.stored = True
+            self.previous = envelope.cid
+        if self.anchor is not None:
+            await self._anchor(ctx, summary)
+        return summary
+
+    async def _anchor(self, ctx: AgentContext, summary: AuditSummary) -> None:
+        target = self.anchor
+        assert target is not None
+        data = ANCHOR.calldata(bytes.fromhex(summary.root[2:]), str(summary.cid))
+        sender = ctx.sender(target.signer, target.chain_id)
+        try:
+            receipt = await sender.send(TxRequest(to=target.address, data=data))
+        except TransactionError as exc:
+            summary.anchor_tx = exc.hashes[-1] if exc.hashes else None
+            summary.anchor_error = exc.short_message
+        except AnyioWorkflowError as exc:
+            summary.anchor_error = exc.short_message
+        else:
+            summary.anchor_tx = receipt.hash
+
+
+def _random_key() -> str:
+    return bytes(Account.create().key).hex()

@@ -1,0 +1,65 @@
+"""The :class:`AgentContext` protocol: the run context with the chains in reach.
+
+It extends the bottom layer's :class:`~anyio_workflow.core.RunContext` with what agents
+that send transactions need (JSON-RPC clients, senders, the workflow's signer and store),
+typed. The engine's context implements it; agents are written against it, so the agents
+layer never imports the engine.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from ..core.context import RunContext
+from ..core.fees import FeeStrategy, GasStrategy
+from ..evm.accounts import Signer
+from ..evm.nonce import NonceManagers
+from ..evm.tx import TxSender
+from ..rpc.client import JsonRpcClient
+from ..rpc.eth import EthRpc
+from ..storage.stores import ContentStore
+
+__all__ = ["AgentContext"]
+
+
+class AgentContext(RunContext, Protocol):
+    """A :class:`RunContext` that reaches chains; what the built-in agents are handed."""
+
+    @property
+    def signer(self) -> Signer | None:
+        """The workflow's signer (``AsyncWorkflow(signer=...)``), the agents' default."""
+        ...
+
+    @property
+    def store(self) -> ContentStore | None:
+        """The workflow's content store (``AsyncWorkflow(store=...)``), for records."""
+        ...
+
+    @property
+    def nonces(self) -> NonceManagers:
+        """The workflow's nonce managers, one per account and chain."""
+        ...
+
+    def rpc(self, chain_id: int | None = None) -> JsonRpcClient:
+        """The JSON-RPC client of ``chain_id`` (the task's chain by default)."""
+        ...
+
+    def eth(self, chain_id: int | None = None) -> EthRpc:
+        """Typed EVM methods over :meth:`rpc`."""
+        ...
+
+    def sender(
+        self,
+        signer: Signer,
+        chain_id: int | None = None,
+        *,
+        strategy: GasStrategy | FeeStrategy | None = None,
+        **options: Any,
+    ) -> TxSender:
+        """A :class:`TxSender` for ``signer`` on ``chain_id``, sharing the run's fee oracle,
+        send queue and nonce managers; ``strategy`` defaults to the workflow's."""
+        ...
+
+    def service(self, name: str) -> Any:
+        """The user's service registered under ``name``."""
+        ...

@@ -1,0 +1,5 @@
+"""`python -m anyio_workflow.cli` is the `anyio-workflow` command."""
+
+from . import main
+
+main()
