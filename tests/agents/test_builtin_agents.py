@@ -9,6 +9,7 @@ import pytest
 
 from anyio_workflow import AsyncWorkflow, AsyncWorkflowConfig
 from anyio_workflow.agents import (
+    AuditorAgent,
     BatchTransferAgent,
     ChainlinkOracleAgent,
     ContractCallAgent,
@@ -226,7 +227,28 @@ async def test_nft_batch_mint_in_eco_mode(chain: Chain) -> None:
         assert result.ok, result.error
         report = result.outcome("Erc721BatchMintAgent").output
         assert report.token_ids == tuple(range(1, 251)) and len(report.receipts) == 3
+        assert {r.strategy for r in report.receipts} == {"eco"}  # the workflow's, not forced
         raw = await eth.call(
             {"to": nft, "data": "0x" + function("balanceOf(address)").encode(owner).hex()}
         )
         assert int.from_bytes(raw, "big") == 250
+
+
+async def test_an_agents_own_strategy_wins_and_the_record_says_which(chain: Chain) -> None:
+    node = chain.node
+    bob = node.accounts[7].address
+    auditor = AuditorAgent()
+    agents = [
+        NativeTransferAgent(bob, 1, name="urgent", strategy="fast"),
+        NativeTransferAgent(bob, 2, name="default"),
+        auditor,
+    ]
+    result = await workflow(chain, agents, config=AsyncWorkflowConfig(gas_strategy="eco")).run(
+        "pay", chain_id=node.chain_id
+    )
+    assert result.ok, result.error
+    assert result.outcome("urgent").output.strategy == "fast"
+    assert result.outcome("default").output.strategy == "eco"
+    assert result.audit is not None
+    recorded = {t.agent: t.strategy for t in result.audit.record.transactions}
+    assert recorded == {"urgent": "fast", "default": "eco"}

@@ -8,12 +8,14 @@ import anyio
 import pytest
 
 from anyio_workflow import (
+    FEE_STRATEGIES,
     AgentFinished,
     AgentStatus,
     AsyncWorkflow,
     AsyncWorkflowConfig,
     AttemptTimeout,
     BaseAgent,
+    CustomFees,
     DuplicateRunError,
     Event,
     RetryScheduled,
@@ -32,6 +34,10 @@ from anyio_workflow import (
     register_action,
     unregister_action,
 )
+from anyio_workflow.core.fees import fee_strategy
+from anyio_workflow.errors import InvalidArgument, InvalidType
+from anyio_workflow.evm import LocalSigner, NonceManagers
+from anyio_workflow.storage import MemoryStore
 from anyio_workflow.testing import VirtualClock
 
 from .agents import Gauge, Recorder, Scripted
@@ -337,3 +343,51 @@ async def test_ctx_shares_state_and_services() -> None:
 
     result = await AsyncWorkflow([Oracle(), Buyer()], feed=3).run("buy", 137, params={"qty": 4})
     assert list(result) == [12, 137]
+
+
+async def test_the_workflows_signer_store_and_nonces_are_typed_attributes_of_ctx() -> None:
+    signer = LocalSigner("0x" + "11" * 32)
+    store = MemoryStore()
+    seen: list[Any] = []
+
+    class Look(BaseAgent):
+        async def execute(self, task: Task, ctx: Any) -> Any:
+            seen.append((ctx.signer, ctx.store, ctx.nonces, ctx.service("signer")))
+
+    shared = NonceManagers()
+    one = AsyncWorkflow([Look()], signer=signer, store=store, nonces=shared)
+    two = AsyncWorkflow([Look()], signer=signer, nonces=shared)
+    alone = AsyncWorkflow([Look()], signer=signer)
+    for workflow in (one, two, alone):
+        assert (await workflow.run("look")).ok
+    (s1, st1, n1, named), (_, st2, n2, _), (_, _, n3, _) = seen
+    assert s1 is signer and named is signer and st1 is store and st2 is None
+    assert n1 is n2 is shared and n3 is not shared  # one per workflow unless shared
+    assert n1.get(1, signer.address) is n2.get(1, signer.address)
+    assert one.replace(rpc={}).nonces is shared  # a copy keeps them
+
+
+def test_services_that_became_typed_are_refused_by_their_old_names() -> None:
+    with pytest.raises(InvalidArgument, match=r"custom_fees: no longer a service.*CustomFees"):
+        AsyncWorkflow([Recorder()], custom_fees=CustomFees(1, 1))
+    with pytest.raises(InvalidArgument, match="auditor_signer: no longer a service"):
+        AsyncWorkflow([Recorder()], auditor_signer=LocalSigner("0x" + "11" * 32))
+    with pytest.raises(InvalidType, match="agents: give a list of agents, not one agent"):
+        AsyncWorkflow(Recorder())  # type: ignore[arg-type]
+    with pytest.raises(InvalidType, match="signer: expected a Signer"):
+        AsyncWorkflow([Recorder()], signer="0x" + "11" * 32)  # type: ignore[arg-type]
+
+
+def test_fee_strategies_are_data_read_by_name() -> None:
+    assert set(FEE_STRATEGIES) == {"fast", "optimal", "custom", "eco"}
+    ordered = sorted(FEE_STRATEGIES.values(), key=lambda s: s.urgency)
+    assert ordered[0].name == "fast" and ordered[-1].name == "eco"
+    assert [s.name for s in FEE_STRATEGIES.values() if s.waits_for_base_fee] == ["eco"]
+    with pytest.raises(InvalidArgument, match="gas_strategy: 'slow' is not a fee strategy"):
+        fee_strategy("slow")
+    config = AsyncWorkflowConfig(gas_strategy="custom", custom_fees=CustomFees(7, 2))
+    assert config.model_dump(mode="json")["custom_fees"] == {
+        "max_fee_per_gas": 7, "max_priority_fee_per_gas": 2,
+    }  # fmt: skip
+    with pytest.raises(ValueError, match="give both fees, or compute"):
+        CustomFees(7)
