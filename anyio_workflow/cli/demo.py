@@ -31,7 +31,7 @@ from ..errors import Veto
 from ..evm.abi import function
 from ..evm.accounts import LocalSigner, Signer
 from ..evm.address import to_checksum
-from ..evm.tx import TxReceipt, TxRequest, TxSender
+from ..evm.tx import TxReceipt, TxRequest, TxSender, receipts_in
 from ..rpc.eth import EthRpc
 from ..rpc.faults import FaultInjectingTransport
 from ..rpc.transport import Transport
@@ -190,14 +190,11 @@ async def build_demo(
 
 def receipts_by_agent(result: WorkflowResult) -> list[tuple[str, TxReceipt]]:
     """Every transaction of the run, with the agent that sent it."""
-    rows: list[tuple[str, TxReceipt]] = []
-    for outcome in result.by_role(Role.EXECUTOR):
-        output = outcome.output
-        if isinstance(output, TxReceipt):
-            rows.append((outcome.agent, output))
-        elif isinstance(output, BatchReport):
-            rows += [(outcome.agent, r) for r in output.receipts]
-    return rows
+    return [
+        (outcome.agent, receipt)
+        for outcome in result.by_role(Role.EXECUTOR)
+        for receipt in receipts_in(outcome.output)
+    ]
 
 
 def batching_savings(result: WorkflowResult) -> dict[str, Any]:
