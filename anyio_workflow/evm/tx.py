@@ -119,7 +119,7 @@ def receipts_in(value: Any) -> Iterator[TxReceipt]:
 class SendSettings(BaseModel):
     """How a :class:`TxSender` sends; see the module docstring for what each one does."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     strategy: GasStrategy | FeeStrategy = "optimal"
     fee_cap: int | None = Field(None, ge=0, description="Wei; the strategy's cap when None.")

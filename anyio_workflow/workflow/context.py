@@ -193,10 +193,15 @@ class WorkflowContext:
         return TxSender(eth, signer, chain, settings, oracle=oracle, queue=queue, nonces=nonces)
 
     def service(self, name: str) -> Any:
-        """The service registered under ``name``, with a clear error if there is none."""
+        """The service registered under ``name``, with a clear error if there is none.
+        ``"signer"`` and ``"store"`` also find the workflow's typed signer and store, for
+        agents written before they were typed."""
         try:
             return self.services[name]
         except KeyError:
+            typed = {"signer": self.signer, "store": self.store}.get(name)
+            if typed is not None:
+                return typed
             known = ", ".join(sorted(self.services)) or "none"
             raise NotFound(
                 f"services.{name}: no such service was given to AsyncWorkflow (given: {known})"

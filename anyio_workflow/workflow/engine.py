@@ -137,10 +137,7 @@ class AsyncWorkflow:
         elif not isinstance(config, AsyncWorkflowConfig):
             config = AsyncWorkflowConfig.model_validate(config)
         self.config: AsyncWorkflowConfig = config
-        # The typed signer and store also stay reachable by name, for agents written
-        # against ctx.service("signer") before they were typed.
-        typed = {k: v for k, v in (("signer", signer), ("store", store)) if v is not None}
-        self.services: Mapping[str, Any] = MappingProxyType({**services, **typed})
+        self.services: Mapping[str, Any] = MappingProxyType(dict(services))
         self.signer = signer
         self.store = store
         self.nonces = nonces if nonces is not None else NonceManagers()
@@ -179,10 +176,7 @@ class AsyncWorkflow:
             store=store if store is not None else self.store,
             auditor=self._auditor,
             nonces=self.nonces,
-            **{
-                **{k: v for k, v in self.services.items() if k not in ("signer", "store")},
-                **services,
-            },
+            **{**self.services, **services},
         )
 
     def _default_auditor(self) -> BaseAgent[Any]:
