@@ -1,9 +1,12 @@
 """Fault injection as a transport wrapper: latency, errors, timeouts and dropped connections.
 
-The faults follow a seeded schedule, so a failing run can be replayed: first the
-explicit ``schedule`` (one entry per request, ``None`` for none), then a draw per request
-from ``rates``. Tests, benchmarks and the reliability work all use it; nothing patches a
-function.
+The faults follow a seeded schedule, so a failing run can be replayed. For each request,
+in this order: the schedule of its method (``on={"eth_sendRawTransaction": [None,
+"drop_after"]}``: the second broadcast loses its answer), else the explicit ``schedule``
+(one entry per request, ``None`` for none), else a draw from ``rates``. ``log`` records
+every request's method and the fault it got, so a test can assert that the fault hit the
+request it meant. Tests, benchmarks and the reliability work all use it; nothing patches
+a function.
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ class FaultInjectingTransport(Transport):
 
     :param latency: seconds added to every request, plus up to ``jitter`` more.
     :param rates: the chance of each fault kind per request (they must sum to <= 1).
+    :param on: per method, faults for that method's first calls, in order; a method's
+        schedule comes before ``schedule`` and ``rates``.
     :param schedule: faults for the first requests, in order, before the rates apply.
     :param hang: how long a ``timeout`` fault hangs before it raises.
 
@@ -62,10 +67,13 @@ class FaultInjectingTransport(Transport):
         jitter: float = 0.0,
         rates: Mapping[FaultKind, float] | None = None,
         schedule: Sequence[FaultKind | None] = (),
+        on: Mapping[str, Sequence[FaultKind | None]] | None = None,
         hang: float = 30.0,
     ) -> None:
         rates = dict(rates or {})
-        unknown = (set(rates) | {k for k in schedule if k is not None}) - _KINDS
+        by_method = {method: list(kinds) for method, kinds in (on or {}).items()}
+        planned = [*schedule, *(k for kinds in by_method.values() for k in kinds)]
+        unknown = (set(rates) | {k for k in planned if k is not None}) - _KINDS
         if unknown:
             raise InvalidArgument(
                 f"faults: unknown kinds {sorted(unknown)}; known: {sorted(_KINDS)}"
@@ -81,12 +89,18 @@ class FaultInjectingTransport(Transport):
         self.rates = rates
         self.hang = hang
         self._schedule = list(schedule)
+        self._by_method = by_method
         self._rng = random.Random(seed)
         self.injected: Counter[str] = Counter()
         """How many of each fault kind were injected so far."""
         self.requests = 0
+        self.log: list[tuple[str, FaultKind | None]] = []
+        """Every request, in order: its method (``"batch"`` for a batch) and its fault."""
 
-    def _draw(self) -> FaultKind | None:
+    def _draw(self, method: str) -> FaultKind | None:
+        planned = self._by_method.get(method)
+        if planned:
+            return planned.pop(0)
         if self._schedule:
             return self._schedule.pop(0)
         roll = self._rng.random()
@@ -98,7 +112,9 @@ class FaultInjectingTransport(Transport):
 
     async def send(self, payload: Payload) -> Any:
         self.requests += 1
-        fault = self._draw()
+        method = "batch" if isinstance(payload, list) else str(payload.get("method"))
+        fault = self._draw(method)
+        self.log.append((method, fault))
         delay = self.latency + (self._rng.uniform(0, self.jitter) if self.jitter else 0.0)
         if fault is not None:
             self.injected[fault] += 1
@@ -106,7 +122,6 @@ class FaultInjectingTransport(Transport):
             await anyio.sleep(delay)
         if fault is None:
             return await self.inner.send(payload)
-        method = "batch" if isinstance(payload, list) else str(payload.get("method"))
         if fault == "rpc_error":
             return _error_answers(payload, -32603, "internal error")
         if fault == "limit":

@@ -196,17 +196,21 @@ async def test_eco_past_its_wait_with_the_fee_over_the_cap_sends_nothing() -> No
 async def test_transient_failures_while_waiting_never_send_twice() -> None:
     devnet = EvmDevnet()
     signer = LocalSigner("0x" + devnet.accounts[0].key.hex())
-    # Requests 1-6 go through (estimate, fees, genesis, nonce, send, block); then the node
-    # fails for a while, as a flaky endpoint does; the client's own retries give up.
+    # Once broadcast, the node fails the receipt polls for a while, as a flaky endpoint
+    # does; the client's own retries give up (retry=None).
     faults = FaultInjectingTransport(
-        devnet.transport(), schedule=[None] * 6 + ["http_503"] * 12, seed=1
+        devnet.transport(), on={"eth_getTransactionReceipt": ["http_503"] * 12}, seed=1
     )
     async with JsonRpcClient(faults, retry=None, coalesce=False) as client:
         sender = TxSender(EthRpc(client), signer, devnet.chain_id, poll_interval=0.01)
         receipt = await sender.send(TxRequest(to=devnet.accounts[1].address, value=5))
     assert receipt.status == 1
     assert sender.journal == [receipt.hash]  # one transaction, whatever the faults
-    assert faults.injected["http_503"] == 12
+    faulted = [method for method, fault in faults.log if fault == "http_503"]
+    assert faulted == ["eth_getTransactionReceipt"] * 12
+    methods = [method for method, _ in faults.log]
+    assert methods.count("eth_sendRawTransaction") == 1
+    assert methods.index("eth_sendRawTransaction") < methods.index("eth_getTransactionReceipt")
     async with devnet.client() as client:
         assert await EthRpc(client).get_transaction_count(signer.address) == 1
 
@@ -214,12 +218,15 @@ async def test_transient_failures_while_waiting_never_send_twice() -> None:
 async def test_a_lost_answer_to_a_broadcast_sends_the_same_bytes_again() -> None:
     devnet = EvmDevnet()
     signer = LocalSigner("0x" + devnet.accounts[0].key.hex())
-    # Request 6 is the broadcast: the node gets it, the answer is lost on the way back.
-    faults = FaultInjectingTransport(devnet.transport(), schedule=[None] * 5 + ["drop_after"])
+    # The node gets the broadcast; its answer is lost on the way back.
+    faults = FaultInjectingTransport(
+        devnet.transport(), on={"eth_sendRawTransaction": ["drop_after"]}
+    )
     async with JsonRpcClient(faults, retry=None, coalesce=False) as client:
         sender = TxSender(EthRpc(client), signer, devnet.chain_id, poll_interval=0.01)
         receipt = await sender.send(TxRequest(to=devnet.accounts[1].address, value=5))
-    assert faults.injected["drop_after"] == 1
+    broadcasts = [fault for method, fault in faults.log if method == "eth_sendRawTransaction"]
+    assert broadcasts == ["drop_after", None]  # the same bytes, sent once more
     assert sender.journal == [receipt.hash]
     async with devnet.client() as client:
         assert await EthRpc(client).get_transaction_count(signer.address) == 1
@@ -228,12 +235,16 @@ async def test_a_lost_answer_to_a_broadcast_sends_the_same_bytes_again() -> None
 async def test_an_uncertain_broadcast_is_reported_and_its_nonce_kept() -> None:
     devnet = EvmDevnet()
     signer = LocalSigner("0x" + devnet.accounts[0].key.hex())
-    faults = FaultInjectingTransport(devnet.transport(), schedule=[None] * 5 + ["drop"] * 3)
+    faults = FaultInjectingTransport(
+        devnet.transport(), on={"eth_sendRawTransaction": ["drop"] * 3}
+    )
     async with JsonRpcClient(faults, retry=None, coalesce=False) as client:
         eth = EthRpc(client)
         sender = TxSender(eth, signer, devnet.chain_id, poll_interval=0.01)
         with pytest.raises(TransactionError, match="is uncertain") as info:
             await sender.send(TxRequest(to=devnet.accounts[1].address, value=5))
+        broadcasts = [f for method, f in faults.log if method == "eth_sendRawTransaction"]
+        assert broadcasts == ["drop"] * 3  # each attempt of the same bytes was dropped
         assert info.value.hashes == sender.journal
         assert not info.value.transient  # a retry must not send it again
         async with sender.nonces.reserve(eth) as next_one:

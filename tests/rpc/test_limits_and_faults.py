@@ -123,6 +123,25 @@ async def test_without_retry_the_fault_is_raised() -> None:
             await client.request("x")
 
 
+async def test_faults_by_method_hit_the_nth_call_of_that_method_only() -> None:
+    faulty = FaultInjectingTransport(
+        Echo(), on={"b": [None, "http_503"]}, schedule=["drop"], rates={"http_429": 0.0}
+    )
+    seen = []
+    async with JsonRpcClient(faulty, retry=None, coalesce=False) as client:
+        for method in ["b", "a", "b", "a", "b"]:
+            try:
+                await client.request(method)
+                seen.append("ok")
+            except Exception as exc:
+                seen.append(type(exc).__name__)
+    # b's own schedule first (its 2nd call fails); "a" takes the shared schedule's drop.
+    assert seen == ["ok", "TransportError", "HttpStatusError", "ok", "ok"]
+    assert faulty.log == [("b", None), ("a", "drop"), ("b", "http_503"), ("a", None), ("b", None)]
+    with pytest.raises(ValueError, match="unknown kinds"):
+        FaultInjectingTransport(Echo(), on={"x": ["meteor"]})  # type: ignore[list-item]
+
+
 def test_unknown_fault_kinds_are_refused() -> None:
     with pytest.raises(ValueError, match="unknown kinds"):
         FaultInjectingTransport(Echo(), rates={"meteor": 0.1})  # type: ignore[dict-item]

@@ -64,34 +64,69 @@ bodies = st.one_of(
 )
 
 
+def success_for(answer: Any, id_: int) -> bool:
+    """Whether ``answer`` is a well-formed JSON-RPC success answer to request ``id_``."""
+    return (
+        isinstance(answer, dict)
+        and answer.get("jsonrpc") == "2.0"
+        and type(answer.get("id")) is int
+        and answer["id"] == id_
+        and "result" in answer
+        and "error" not in answer
+    )
+
+
+def decoded(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(body=bodies)
 async def test_any_single_answer_gives_a_result_or_a_typed_error(body: bytes) -> None:
+    answer = decoded(body)
     async with JsonRpcClient(canned([body]), coalesce=False, retry=None) as client:
         try:
             result = await client.request("eth_chainId")
         except RpcError as exc:
-            method = exc.method
-            assert method == "eth_chainId"
+            assert exc.method == "eth_chainId"
+            # Only an answer that is not a success for this request may become an error.
+            assert not success_for(answer, 1), body
             return
-    decoded = json.loads(body)
-    assert decoded["id"] == 1
-    assert type(decoded["id"]) is int
-    assert "error" not in decoded
-    assert result == decoded["result"]
+    assert success_for(answer, 1), body
+    assert result == answer["result"]
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(body=bodies | st.lists(valid | wrong_id, max_size=4).map(lambda v: json.dumps(v).encode()))
 async def test_any_batch_answer_gives_results_or_typed_errors(body: bytes) -> None:
+    answer = decoded(body)
     async with JsonRpcClient(canned([body]), coalesce=False, retry=None) as client:
         try:
             results = await client.batch(
                 [("eth_chainId", []), ("eth_blockNumber", [])], return_exceptions=True
             )
         except RpcError:
+            # The whole batch fails only when no answer in it is a success for a request.
+            items = answer if isinstance(answer, list) else []
+            assert not any(success_for(a, i) for a in items for i in (1, 2)), body
             return
     assert len(results) == 2
+    items = answer if isinstance(answer, list) else []
+    for id_, result in enumerate(results, start=1):
+        matches = [
+            item
+            for item in items
+            if isinstance(item, dict) and type(item.get("id")) is int and item["id"] == id_
+        ]
+        if isinstance(result, BaseException):
+            assert isinstance(result, RpcError), result
+            assert not (len(matches) == 1 and success_for(matches[0], id_)), body
+        else:
+            assert len(matches) == 1 and success_for(matches[0], id_), body
+            assert result == matches[0]["result"]
 
 
 async def test_a_batch_answered_out_of_order_is_matched_by_id() -> None:
