@@ -60,6 +60,8 @@ async def test_a_run_leaves_a_record_that_verify_accepts(chain: Chain, tmp_path:
     assert audit is not None and audit.stored and audit.anchor_error is None
     assert audit.record.previous == first.audit.cid if first.audit else False
     assert {t.hash for t in audit.record.transactions} == {r.hash for r in second}
+    # One leaf per agent (the auditor aside) and per transaction: something to check below.
+    assert len(audit.proofs) == len(agents) + len(second) and len(second) > 0
     for leaf_id, proof in audit.proofs.items():
         index = next(i for i, v in audit.tree.entries() if f"{v[0]}:{v[1]}" == leaf_id)
         assert StandardMerkleTree.verify(audit.root, LEAF_ENCODING, audit.tree.at(index), proof)

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from anyio_workflow.rpc import EthRpc
 
+from ..budget import examples
 from ..nodes import Node
 
 ACCOUNTS = 4
@@ -18,7 +19,7 @@ transfers = st.lists(
 
 
 @settings(
-    max_examples=12,
+    max_examples=examples(12),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -10,6 +10,8 @@ from anyio_workflow.devnet import Anvil, EvmDevnet
 from anyio_workflow.evm.gas import CustomFees, FeeOracle
 from anyio_workflow.rpc import EthRpc, JsonRpcClient
 
+from ..budget import examples
+
 GWEI = 10**9
 
 
@@ -54,7 +56,7 @@ async def test_polygon_tips_never_go_under_its_floor() -> None:
     assert quote.max_priority_fee_per_gas == 30 * GWEI
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cap=st.integers(0, 50 * GWEI), strategy=st.sampled_from(["eco", "optimal", "fast"]))
 async def test_a_fee_cap_is_never_exceeded(cap: int, strategy: str) -> None:
     devnet = EvmDevnet()

@@ -17,6 +17,8 @@ from anyio_workflow.evm import LocalSigner, NonceManager, TxRequest, TxSender, t
 from anyio_workflow.evm.nonce import NonceManagers
 from anyio_workflow.rpc import EthRpc, JsonRpcClient
 
+from ..budget import examples
+
 ADDRESS = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
 
 
@@ -105,7 +107,7 @@ def test_one_manager_per_account_and_chain() -> None:
 ops = st.lists(st.sampled_from(["send", "send", "send", "fail", "resync", "outside"]), max_size=24)
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(20), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(plan=ops)
 async def test_any_interleaving_leaves_nonces_unique_and_the_chain_gap_free(
     plan: list[str],

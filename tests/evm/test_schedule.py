@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 from anyio_workflow.evm import SendQueue
 from anyio_workflow.evm.schedule import URGENCY
 
+from ..budget import examples
+
 STRATEGIES = ["fast", "optimal", "custom", "eco"]
 
 
@@ -52,7 +54,7 @@ async def test_fast_goes_before_optimal_before_eco() -> None:
     assert order == [2, 1, 0]
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 @given(
     requests=st.lists(
         st.tuples(st.sampled_from(STRATEGIES), st.one_of(st.none(), st.integers(0, 5))),

@@ -12,7 +12,7 @@ from anyio_workflow.evm import LocalSigner
 from anyio_workflow.evm.abi import function
 from anyio_workflow.evm.gas import CustomFees
 from anyio_workflow.evm.tx import FeeCapExceeded, TransactionError, TxRequest, TxSender
-from anyio_workflow.rpc import EthRpc, FaultInjectingTransport, JsonRpcClient
+from anyio_workflow.rpc import EthRpc, FaultInjectingTransport, HttpTransport, JsonRpcClient
 
 from ..nodes import Node, deploy
 
@@ -90,6 +90,9 @@ async def test_a_stuck_transaction_is_replaced_and_the_replacement_reported() ->
         mined = await eth.get_transaction(receipt.hash)
         assert mined is not None
         assert mined["maxFeePerGas"] == 2 * GWEI * 9 // 8 + 1
+        # Nodes refuse a replacement that does not raise both fees by at least 10 %.
+        assert mined["maxFeePerGas"] * 100 >= 110 * 2 * GWEI
+        assert mined["maxPriorityFeePerGas"] * 100 >= 110 * 1 * GWEI
         assert mined["nonce"] == receipt.nonce == 0
         assert await eth.get_transaction_receipt(receipt.replaced[0]) is None
 
@@ -118,6 +121,61 @@ async def test_without_blocks_a_transaction_is_stuck_after_seconds() -> None:
         assert receipt.replaced == (sender.journal[0],)
         assert receipt.hash == sender.journal[1]
         assert await eth.block_number() == 1  # no block was mined before the replacement
+
+
+async def test_the_original_mined_after_its_replacement_was_sent_is_the_one_reported() -> None:
+    async with Anvil(extra_args=("--no-mining",)) as anvil:
+        # The replacement never reaches the node (its broadcast is dropped on the way),
+        # so the original is what gets mined, after the replacement was signed and sent.
+        faults = FaultInjectingTransport(
+            HttpTransport(anvil.url), on={"eth_sendRawTransaction": [None, "drop"]}
+        )
+        async with JsonRpcClient(faults, retry=None, coalesce=False) as client:
+            eth = EthRpc(client)
+            signer = LocalSigner("0x" + anvil.accounts[0].key.hex())
+            bob = anvil.accounts[1].address
+            before = await eth.get_balance(bob)
+            sender = TxSender(
+                eth, signer, anvil.chain_id, strategy="custom", poll_interval=0.02,
+                custom_fees=CustomFees(2 * GWEI, 1 * GWEI), stuck_after_seconds=0.3,
+            )  # fmt: skip
+
+            async def mine_after_the_replacement() -> None:
+                while len(sender.journal) < 2:  # noqa: ASYNC110
+                    await anyio.sleep(0.01)
+                await client.request("evm_mine", [])
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(mine_after_the_replacement)
+                with anyio.fail_after(10):
+                    receipt = await sender.send(TxRequest(to=bob, value=1))
+            broadcasts = [f for m, f in faults.log if m == "eth_sendRawTransaction"]
+            assert broadcasts == [None, "drop"]
+            original, replacement = sender.journal
+            assert receipt.hash == original and receipt.replaced == (replacement,)
+            assert await eth.get_transaction_count(signer.address) == 1
+            assert await eth.get_balance(bob) - before == 1  # paid once
+
+
+async def test_nonce_too_low_resyncs_and_sends_on_the_next_nonce() -> None:
+    async with Anvil() as anvil, JsonRpcClient(anvil.url) as client:
+        eth = EthRpc(client)
+        signer = LocalSigner("0x" + anvil.accounts[0].key.hex())
+        bob = anvil.accounts[1].address
+        sender = TxSender(eth, signer, anvil.chain_id, poll_interval=0.02)
+        async with sender.nonces.reserve(eth) as held:  # the manager counts from 0 ...
+            assert held.value == 0
+        # ... and another program spends nonce 0 behind its back.
+        other = anvil.accounts[0].sign_transaction(
+            {"to": bob, "value": 7, "gas": 21_000, "nonce": 0, "chainId": anvil.chain_id,
+             "maxFeePerGas": 10 * GWEI, "maxPriorityFeePerGas": GWEI, "type": 2}
+        )  # fmt: skip
+        await eth.wait_for_receipt(await eth.send_raw_transaction(other.raw_transaction))
+        receipt = await sender.send(TxRequest(to=bob, value=1))
+        assert receipt.nonce == 1
+        assert sender.nonces.resyncs == 1
+        assert sender.journal == [receipt.hash]  # the refused one was never sent
+        assert await eth.get_transaction_count(signer.address) == 2
 
 
 async def test_a_fee_cap_is_never_exceeded_by_replacements() -> None:

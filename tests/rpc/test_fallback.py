@@ -96,6 +96,25 @@ async def test_a_failing_primary_is_left_at_once(fault: str) -> None:
         assert fallback.ranked() == [backup.url, primary.url]
 
 
+async def test_a_hang_past_the_request_timeout_is_cut_by_the_fallback_itself() -> None:
+    async with Anvil() as primary, Anvil() as backup:
+        # The primary answers its chain check, then hangs on the balance for 30 s; no stall
+        # timer starts the backup (stall_timeout=30): only request_timeout can end it.
+        hanging = FaultInjectingTransport(
+            HttpTransport(primary.url), on={"eth_getBalance": ["timeout"]}, hang=30
+        )
+        fallback = FallbackTransport(
+            [hanging, backup.url], chain_id=31337, stall_timeout=30, request_timeout=0.5
+        )
+        async with JsonRpcClient(fallback, retry=None, coalesce=False) as client:
+            started = anyio.current_time()
+            assert await EthRpc(client).get_balance(ADDRESS) == BALANCE
+            elapsed = anyio.current_time() - started
+        assert 0.5 <= elapsed < 5
+        assert hanging.log == [("eth_chainId", None), ("eth_getBalance", "timeout")]
+        assert fallback.health()[0].failures == 1
+
+
 async def test_repeated_failures_open_the_circuit() -> None:
     async with Anvil() as a, Anvil() as b:
         down = [
