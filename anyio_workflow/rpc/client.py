@@ -15,7 +15,6 @@ raises the class its code maps to (see ``errors.py``).
 from __future__ import annotations
 
 import itertools
-import math
 import random
 from collections.abc import Mapping, Sequence
 from contextlib import AsyncExitStack
@@ -23,7 +22,6 @@ from types import TracebackType
 from typing import Any, Literal, Self, overload
 
 import anyio
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from ..core.retry import RetryPolicy
 from ..errors import (
@@ -46,20 +44,21 @@ DEFAULT_RPC_RETRY = RetryPolicy(attempts=3, base_delay=0.05, max_delay=1.0)
 retried this way; errors that the node answered are the caller's to handle."""
 
 
-class _Pending:
-    """One coalesced call waiting for its answer."""
+class _Batch:
+    """Coalesced calls gathering for one request: each caller appends its request and
+    waits on the batch's one event; the flush puts each outcome in its caller's place
+    (a result, or an exception as a value)."""
 
-    __slots__ = ("done", "error", "request", "result")
+    __slots__ = ("done", "outcomes", "requests")
 
-    def __init__(self, request: JsonObject) -> None:
-        self.request = request
+    def __init__(self) -> None:
+        self.requests: list[JsonObject] = []
         self.done = anyio.Event()
-        self.result: Any = None
-        self.error: BaseException | None = None
+        self.outcomes: list[Any] = []
 
-    def resolve(self, result: Any = None, error: BaseException | None = None) -> None:
+    def resolve(self, outcomes: list[Any]) -> None:
         if not self.done.is_set():
-            self.result, self.error = result, error
+            self.outcomes = outcomes
             self.done.set()
 
 
@@ -105,7 +104,9 @@ class JsonRpcClient:
         self._retry = retry
         self._rng = rng or random.Random()
         self._ids = itertools.count(1)
-        self._queue: MemoryObjectSendStream[_Pending] | None = None
+        self._forming = _Batch()
+        self._ready: list[_Batch] = []  # full batches the dispatcher has not sent yet
+        self._wake: anyio.Event | None = None  # set when a batch wants the dispatcher
         self._active = 0
         self._stack: AsyncExitStack | None = None
 
@@ -121,10 +122,9 @@ class JsonRpcClient:
             stack.push_async_callback(self.transport.aclose)
             if self.coalesce:
                 group = await stack.enter_async_context(anyio.create_task_group())
-                send, receive = anyio.create_memory_object_stream[_Pending](math.inf)
-                stack.callback(send.close)  # ends the dispatcher before the group is awaited
-                group.start_soon(self._dispatch, receive, group)
-                self._queue = send
+                self._wake = anyio.Event()
+                stack.callback(self._close_dispatcher)  # before the group is awaited
+                group.start_soon(self._dispatch, group)
             self._stack = stack.pop_all()
         return self
 
@@ -134,7 +134,7 @@ class JsonRpcClient:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        stack, self._stack, self._queue = self._stack, None, None
+        stack, self._stack = self._stack, None
         if stack is not None:
             await stack.__aexit__(exc_type, exc, tb)
 
@@ -157,19 +157,27 @@ class JsonRpcClient:
         request = self._request(method, params)
         # A call with no other in flight goes straight out: coalescing only pays when
         # calls overlap, and a lone call should not wait for a dispatcher.
-        queue = self._queue
+        wake = self._wake
         self._active += 1
         try:
-            if queue is None or self._active == 1:
+            if wake is None or self._active == 1:
                 return self._parse(await self._send(request), request)
-            pending = _Pending(request)
-            queue.send_nowait(pending)
-            await pending.done.wait()
+            batch = self._forming
+            index = len(batch.requests)
+            batch.requests.append(request)
+            if index + 1 >= self.max_batch_size:  # full: the next call starts another
+                self._ready.append(batch)
+                self._forming = _Batch()
+                wake.set()
+            elif index == 0:
+                wake.set()  # the dispatcher gathers from here
+            await batch.done.wait()
         finally:
             self._active -= 1
-        if pending.error is not None:
-            raise pending.error
-        return pending.result
+        outcome = batch.outcomes[index]
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
 
     @overload
     async def batch(
@@ -212,45 +220,50 @@ class JsonRpcClient:
                 await anyio.sleep(self._retry.delay(attempt, self._rng))
                 attempt += 1
 
-    async def _dispatch(
-        self, receive: MemoryObjectReceiveStream[_Pending], group: anyio.abc.TaskGroup
-    ) -> None:
-        async with receive:
-            async for first in receive:
-                batch = [first]
-                if self.batch_wait > 0:
-                    await anyio.sleep(self.batch_wait)
-                else:
-                    await anyio.lowlevel.checkpoint()  # let the calls that are ready join
-                while len(batch) < self.max_batch_size:
-                    try:
-                        batch.append(receive.receive_nowait())
-                    except (anyio.WouldBlock, anyio.EndOfStream):
-                        break
+    async def _dispatch(self, group: anyio.abc.TaskGroup) -> None:
+        while True:
+            wake = self._wake
+            if wake is None:
+                return  # the client closed
+            await wake.wait()
+            if self._wake is None:
+                return
+            if self.batch_wait > 0:
+                await anyio.sleep(self.batch_wait)
+            else:
+                await anyio.lowlevel.checkpoint()  # let the calls that are ready join
+            # No await from here to the flushes: calls that come now start a new batch,
+            # and wake the dispatcher again.
+            self._wake = anyio.Event()
+            batches, self._ready = self._ready, []
+            if self._forming.requests:
+                batches.append(self._forming)
+                self._forming = _Batch()
+            for batch in batches:
                 group.start_soon(self._flush, batch)
 
-    async def _flush(self, batch: list[_Pending]) -> None:
+    def _close_dispatcher(self) -> None:
+        wake, self._wake = self._wake, None
+        if wake is not None:
+            wake.set()
+        closed = TransportError("the client closed", endpoint=self.endpoint)
+        for batch in [*self._ready, self._forming]:  # nobody waits forever
+            batch.resolve([closed] * len(batch.requests))
+        self._ready, self._forming = [], _Batch()
+
+    async def _flush(self, batch: _Batch) -> None:
+        requests = batch.requests
         try:
-            requests = [p.request for p in batch]
-            if len(batch) == 1:
-                answer = await self._send(requests[0])
-                try:
-                    batch[0].resolve(self._parse(answer, requests[0]))
-                except RpcError as exc:
-                    batch[0].resolve(error=exc)
-                return
-            outcomes = self._match(await self._send(requests), requests)
-            for pending, outcome in zip(batch, outcomes, strict=True):
-                if isinstance(outcome, RpcError):
-                    pending.resolve(error=outcome)
-                else:
-                    pending.resolve(outcome)
+            batch.resolve(
+                self._match(
+                    await self._send(requests if len(requests) > 1 else requests[0]), requests
+                )
+            )
         except Exception as exc:  # every waiter hears of it; the dispatcher lives on
-            for pending in batch:
-                pending.resolve(error=exc)
-        finally:
-            for pending in batch:  # cancelled with the client: nobody waits forever
-                pending.resolve(error=TransportError("the client closed", endpoint=self.endpoint))
+            batch.resolve([exc] * len(requests))
+        finally:  # cancelled with the client: nobody waits forever
+            closed = TransportError("the client closed", endpoint=self.endpoint)
+            batch.resolve([closed] * len(requests))
 
     def _parse(self, answer: Any, request: JsonObject) -> Any:
         if _plain_result(answer, request["id"]):
