@@ -43,6 +43,13 @@ def bench(session: nox.Session) -> None:
         session.run(PYTHON, str(script), *([] if full else ["--quick"]))
 
 
+@nox.session(name="bench-gate")
+def bench_gate(session: nox.Session) -> None:
+    """The benchmarks' regression alarm: every benchmark --quick; fails when a gated figure
+    is worse than half its goal (CI runs it; the full runs are the measurement)."""
+    session.run(PYTHON, "benchmarks/_gate.py", *session.posargs)
+
+
 @nox.session
 def docs(session: nox.Session) -> None:
     """Build the docs site (mkdocs-material, API pages by mkdocstrings) with --strict."""

@@ -72,11 +72,14 @@ def main() -> None:
     }
     if leaves == 100_000:
         figures["merkle_100k_s"] = merkle_s
+    figures["goals"] = {"raw_cid_vs_sha256": [">=", 0.9], "unixfs_vs_sha256": [">=", 0.5]}
     if args.json:
         print(json.dumps(figures))
         return
     print(f"{mib} MiB of random bytes; best of {rounds} rounds; merkle best of 3")
     for key, value in figures.items():
+        if key == "goals":
+            continue
         print(f"  {key:<24} {value:.3f}" if isinstance(value, float) else f"  {key:<24} {value}")
     print("goals: raw_cid_vs_sha256 >= 0.9, unixfs_vs_sha256 >= 0.5, merkle_100k_s < 2")
 

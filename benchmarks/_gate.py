@@ -1,0 +1,80 @@
+"""The benchmarks' regression alarm, for CI: run every benchmark with ``--quick --json``
+and fail when a figure it gates is worse than half its goal.
+
+It is an alarm, not the measurement: ``--quick`` runs are short and noisy, so the margin
+is wide (a ">= 8" goal fails under 4, a "<= 1.5" goal over 3); the full runs, recorded in
+docs/benchmarks.md, are the figures. Each benchmark names its gated figures and their
+goals in its JSON (``"goals": {"path.to.key": [">=", 8]}``).
+
+    python benchmarks/_gate.py              # every benchmark
+    python benchmarks/_gate.py latency      # some of them
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).parent
+
+
+def lookup(figures: dict[str, Any], path: str) -> Any:
+    value: Any = figures
+    for part in path.split("."):
+        value = value[part]
+    return value
+
+
+def alarms(figures: dict[str, Any]) -> list[str]:
+    """The gated figures that are worse than half their goal (or not there at all)."""
+    found = []
+    for path, (op, goal) in figures["goals"].items():
+        try:
+            value = lookup(figures, path)
+        except (KeyError, TypeError):
+            found.append(f"{path}: missing")
+            continue
+        if op == "==":
+            bad = value != goal
+        elif value is None:
+            bad = True
+        elif op == ">=":
+            bad = value < goal / 2
+        else:  # "<="
+            bad = value > goal * 2
+        if bad:
+            found.append(f"{path} = {value!r} (goal {op} {goal}; alarm past half of it)")
+    return found
+
+
+def main() -> int:
+    names = sys.argv[1:] or sorted(p.stem for p in HERE.glob("*.py") if not p.stem.startswith("_"))
+    failed = False
+    for name in names:
+        started = time.perf_counter()
+        out = subprocess.run(
+            [sys.executable, str(HERE / f"{name}.py"), "--quick", "--json"],
+            capture_output=True,
+            text=True,
+        )
+        took = time.perf_counter() - started
+        if out.returncode != 0:
+            print(f"{name}: FAILED to run ({took:.0f} s)\n{out.stderr[-2000:]}")
+            failed = True
+            continue
+        figures = json.loads(out.stdout.strip().splitlines()[-1])
+        found = alarms(figures)
+        shown = ", ".join(f"{k}={lookup(figures, k)!r:.8}" for k in figures["goals"])
+        print(f"{name}: {'ALARM' if found else 'ok'} in {took:.0f} s: {shown}")
+        for line in found:
+            print(f"  {line}")
+        failed = failed or bool(found)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
