@@ -97,24 +97,30 @@ async def test_a_stuck_transaction_is_replaced_and_the_replacement_reported() ->
         assert await eth.get_transaction_receipt(receipt.replaced[0]) is None
 
 
+def stuck_after_a_moment(eth: EthRpc, signer: LocalSigner, chain_id: int) -> TxSender:
+    """A sender with fixed 2/1 gwei fees that replaces its transaction after 0.3 s."""
+    return TxSender(
+        eth, signer, chain_id, strategy="custom", poll_interval=0.02,
+        custom_fees=CustomFees(2 * GWEI, 1 * GWEI), stuck_after_seconds=0.3,
+    )  # fmt: skip
+
+
+async def mine_after_the_replacement(client: JsonRpcClient, sender: TxSender) -> None:
+    """Mine one block once the sender has sent a replacement (on a --no-mining anvil)."""
+    while len(sender.journal) < 2:  # noqa: ASYNC110
+        await anyio.sleep(0.01)
+    await client.request("evm_mine", [])
+
+
 async def test_without_blocks_a_transaction_is_stuck_after_seconds() -> None:
     # A chain that mines on demand has no blocks to count: the time limit decides.
     async with Anvil(extra_args=("--no-mining",)) as anvil, JsonRpcClient(anvil.url) as client:
         eth = EthRpc(client)
         signer = LocalSigner("0x" + anvil.accounts[0].key.hex())
-        sender = TxSender(
-            eth, signer, anvil.chain_id, strategy="custom", poll_interval=0.02,
-            custom_fees=CustomFees(2 * GWEI, 1 * GWEI), stuck_after_seconds=0.3,
-        )  # fmt: skip
-
-        async def mine_after_the_replacement() -> None:
-            while len(sender.journal) < 2:  # noqa: ASYNC110
-                await anyio.sleep(0.01)
-            await client.request("evm_mine", [])
-
+        sender = stuck_after_a_moment(eth, signer, anvil.chain_id)
         started = anyio.current_time()
         async with anyio.create_task_group() as tg:
-            tg.start_soon(mine_after_the_replacement)
+            tg.start_soon(mine_after_the_replacement, client, sender)
             with anyio.fail_after(10):
                 receipt = await sender.send(TxRequest(to=anvil.accounts[1].address, value=1))
         assert anyio.current_time() - started >= 0.3
@@ -135,18 +141,9 @@ async def test_the_original_mined_after_its_replacement_was_sent_is_the_one_repo
             signer = LocalSigner("0x" + anvil.accounts[0].key.hex())
             bob = anvil.accounts[1].address
             before = await eth.get_balance(bob)
-            sender = TxSender(
-                eth, signer, anvil.chain_id, strategy="custom", poll_interval=0.02,
-                custom_fees=CustomFees(2 * GWEI, 1 * GWEI), stuck_after_seconds=0.3,
-            )  # fmt: skip
-
-            async def mine_after_the_replacement() -> None:
-                while len(sender.journal) < 2:  # noqa: ASYNC110
-                    await anyio.sleep(0.01)
-                await client.request("evm_mine", [])
-
+            sender = stuck_after_a_moment(eth, signer, anvil.chain_id)
             async with anyio.create_task_group() as tg:
-                tg.start_soon(mine_after_the_replacement)
+                tg.start_soon(mine_after_the_replacement, client, sender)
                 with anyio.fail_after(10):
                     receipt = await sender.send(TxRequest(to=bob, value=1))
             broadcasts = [f for m, f in faults.log if m == "eth_sendRawTransaction"]
