@@ -68,6 +68,12 @@ redacted: API keys in the path, the query or the userinfo never appear in an err
 Cancellation is not an error of ours: it is the backend's cancellation exception, and it
 always propagates.
 
+**One cause, one exception.** Task groups wrap what they raise in an ``ExceptionGroup``.
+At every public boundary (a client's or a workflow's ``async with``, a devnet's server, a
+run's agents) a failure with one cause reaches the caller as that exception, so that
+``except RpcError`` catches it, on asyncio and trio alike (:func:`one_error`). Several
+independent failures stay an ``ExceptionGroup``, whose message names each of them.
+
 This module is the bottom of the package: it imports nothing of ours, so that every layer
 can raise and catch these classes (``tests/test_architecture.py`` checks that every
 exception class of the package is defined here). Revert data is decoded here too, since
@@ -76,6 +82,8 @@ exception class of the package is defined here). Revert data is decoded here too
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -140,6 +148,8 @@ __all__ = [
     "error_class_for",
     "error_from_answer",
     "is_transient",
+    "one_error",
+    "single_error",
 ]
 
 
@@ -620,3 +630,38 @@ def decode_revert(data: object) -> DecodedRevert:
     except (DecodingError, OverflowError, UnicodeDecodeError):
         pass
     return DecodedRevert(selector=selector)
+
+
+# -- one cause, one exception ----------------------------------------------------------------
+
+
+def single_error(error: BaseException) -> BaseException:
+    """The one exception inside ``error`` when it is a group (of groups) with a single
+    member; ``error`` itself otherwise."""
+    while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
+        error = error.exceptions[0]
+    return error
+
+
+@contextmanager
+def one_error() -> Iterator[None]:
+    """Re-raise a task group's single failure as itself, not as an ``ExceptionGroup``.
+
+    A group of several failures is re-raised as an ``ExceptionGroup`` whose message lists
+    them (type and short message each), so that a log line or ``str()`` says what failed.
+    """
+    try:
+        yield
+    except BaseExceptionGroup as group:
+        leaf = single_error(group)
+        if leaf is not group:
+            raise leaf from leaf.__cause__
+        if not isinstance(group, ExceptionGroup):
+            raise
+        listing = "; ".join(
+            f"{type(e).__name__}: {getattr(e, 'short_message', None) or e}"
+            for e in group.exceptions
+        )
+        raise ExceptionGroup(
+            f"{len(group.exceptions)} failures: {listing}", list(group.exceptions)
+        ) from None

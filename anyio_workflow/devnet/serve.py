@@ -16,6 +16,7 @@ import anyio
 import sniffio
 from hypercorn.config import Config
 
+from ..errors import one_error
 from ..rpc.client import JsonRpcClient
 from ..rpc.transport import HttpTransport
 from .anvil import free_port
@@ -48,22 +49,31 @@ async def serve_asgi(
 
         serve = serve_asyncio
     shutdown = anyio.Event()
-    async with anyio.create_task_group() as tg:
-        served = partial(serve, _LifespanShim(app), config, shutdown_trigger=shutdown.wait)
-        tg.start_soon(partial(served, mode="asgi"))
-        try:
-            with anyio.fail_after(ready_timeout):
-                while True:
-                    try:
-                        stream = await anyio.connect_tcp(host, port)
-                    except OSError:
-                        await anyio.sleep(0.02)
-                        continue
-                    await stream.aclose()
-                    break
-            yield f"http://{host}:{port}"
-        finally:
-            shutdown.set()
+    failure: Exception | None = None
+    with one_error():
+        async with anyio.create_task_group() as tg:
+            served = partial(serve, _LifespanShim(app), config, shutdown_trigger=shutdown.wait)
+            tg.start_soon(partial(served, mode="asgi"))
+            try:
+                with anyio.fail_after(ready_timeout):
+                    while True:
+                        try:
+                            stream = await anyio.connect_tcp(host, port)
+                        except OSError:
+                            await anyio.sleep(0.02)
+                            continue
+                        await stream.aclose()
+                        break
+                try:
+                    yield f"http://{host}:{port}"
+                except Exception as exc:
+                    # Let the server stop gracefully (a cancelled hypercorn on asyncio
+                    # adds an InvalidStateError of its own), then raise the body's error.
+                    failure = exc
+            finally:
+                shutdown.set()
+    if failure is not None:
+        raise failure
 
 
 class _LifespanShim:

@@ -32,6 +32,7 @@ from ..errors import (
     TransportError,
     UsageError,
     error_from_answer,
+    one_error,
 )
 from .transport import HttpTransport, JsonObject, Payload, Transport
 
@@ -136,7 +137,8 @@ class JsonRpcClient:
     ) -> None:
         stack, self._stack = self._stack, None
         if stack is not None:
-            await stack.__aexit__(exc_type, exc, tb)
+            with one_error():
+                await stack.__aexit__(exc_type, exc, tb)
 
     def _request(self, method: str, params: Params) -> JsonObject:
         if self._stack is None:

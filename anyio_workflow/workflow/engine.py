@@ -40,6 +40,8 @@ from ..errors import (
     UsageError,
     Veto,
     is_transient,
+    one_error,
+    single_error,
 )
 from ..evm.accounts import Signer
 from ..evm.nonce import NonceManagers
@@ -207,7 +209,8 @@ class AsyncWorkflow:
     async def __aexit__(self, *exc_info: Any) -> None:
         stack, self._stack, self._clients = self._stack, None, None
         if stack is not None:
-            await stack.__aexit__(*exc_info)
+            with one_error():
+                await stack.__aexit__(*exc_info)
 
     @property
     def web3_agents(self) -> tuple[BaseAgent[Any], ...] | None:
@@ -487,7 +490,9 @@ class _Run:
                     output = await agent.execute(self.task, ctx)
                 else:
                     output = await self.timed_attempt(agent, policy.attempt_timeout)
-            except Exception as exc:
+            except Exception as raised:
+                # An agent's own task group wraps one failure in a group: record the one.
+                exc = single_error(raised)
                 now = attempt.finished_at = self.clock()
                 attempt.error = exc
                 transient = is_transient(exc)
