@@ -45,6 +45,7 @@ pydantic model rejects raises pydantic's ``ValidationError``, which names the fi
         ├── HttpStatusError            the endpoint answered with an HTTP error status
         │                          *   (transient for 408, 425, 429, 500, 502, 503, 504)
         ├── InvalidResponse        *   the answer is not valid JSON-RPC 2.0 for the request
+        ├── ResponseTooLarge           the answer is larger than max_response_bytes
         ├── EndpointsExhausted     *   every endpoint of a FallbackTransport failed
         ├── WrongChainError            an endpoint serves another chain than expected
         └── JsonRpcError               the node answered with an error object; .code, .data
@@ -124,6 +125,7 @@ __all__ = [
     "PANIC_REASONS",
     "ParseError",
     "RequestTimeout",
+    "ResponseTooLarge",
     "ResourceNotFound",
     "ResourceUnavailable",
     "RpcError",
@@ -380,11 +382,21 @@ _TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
 class HttpStatusError(RpcError):
-    """The endpoint answered with an HTTP error status instead of a JSON-RPC answer."""
+    """The endpoint answered with an HTTP error status instead of a JSON-RPC answer;
+    ``retry_after`` holds its ``Retry-After`` in seconds, when it sent one."""
 
-    def __init__(self, status: int, *, method: str | None = None, endpoint: str | None = None):
-        super().__init__(f"HTTP {status}", method=method, endpoint=endpoint)
+    def __init__(
+        self,
+        status: int,
+        *,
+        method: str | None = None,
+        endpoint: str | None = None,
+        retry_after: float | None = None,
+    ):
+        text = f"HTTP {status}" + (f", retry after {retry_after:g} s" if retry_after else "")
+        super().__init__(text, method=method, endpoint=endpoint)
         self.status = status
+        self.retry_after = retry_after
         self.transient = status in _TRANSIENT_STATUS  # type: ignore[misc]
 
 
@@ -392,6 +404,11 @@ class InvalidResponse(RpcError):
     """The answer is not valid JSON-RPC 2.0 for the request that was sent."""
 
     transient = True
+
+
+class ResponseTooLarge(RpcError):
+    """The answer is larger than the transport's ``max_response_bytes``: reading stopped at
+    the limit. Not retried (the same request would get the same answer)."""
 
 
 class EndpointsExhausted(RpcError):

@@ -28,13 +28,14 @@ from ..errors import (
     InvalidArgument,
     InvalidResponse,
     InvalidType,
+    RequestTimeout,
     RpcError,
     TransportError,
     UsageError,
     error_from_answer,
     one_error,
 )
-from .transport import HttpTransport, JsonObject, Payload, Transport
+from .transport import HttpTransport, JsonObject, Payload, Transport, method_of
 
 __all__ = ["DEFAULT_RPC_RETRY", "JsonRpcClient", "Params"]
 
@@ -76,6 +77,10 @@ class JsonRpcClient:
     :param max_batch_size: the largest coalesced batch.
     :param retry: how transient failures of a whole request are retried; ``None`` for
         no retry.
+    :param request_timeout: seconds one call (or one coalesced batch) may take in all,
+        retries and their waits included; past it, :class:`RequestTimeout`.
+    :param max_retry_after: the longest ``Retry-After`` (of an HTTP 429 or 503) the retry
+        engine waits; a longer one is waited for this long.
     """
 
     def __init__(
@@ -86,6 +91,8 @@ class JsonRpcClient:
         batch_wait: float = 0.0,
         max_batch_size: int = 100,
         retry: RetryPolicy | None = DEFAULT_RPC_RETRY,
+        request_timeout: float = 30.0,
+        max_retry_after: float = 10.0,
         rng: random.Random | None = None,
         **http_options: Any,
     ) -> None:
@@ -93,6 +100,12 @@ class JsonRpcClient:
             raise InvalidArgument("max_batch_size: must be at least 1")
         if batch_wait < 0:
             raise InvalidArgument("batch_wait: cannot be negative")
+        if not request_timeout > 0:
+            raise InvalidArgument(f"request_timeout: must be positive, got {request_timeout}")
+        if max_retry_after < 0:
+            raise InvalidArgument("max_retry_after: cannot be negative")
+        self.request_timeout = request_timeout
+        self.max_retry_after = max_retry_after
         if isinstance(target, str):
             self.transport: Transport = HttpTransport(target, **http_options)
         elif http_options:
@@ -212,15 +225,47 @@ class JsonRpcClient:
         return outcomes
 
     async def _send(self, payload: Payload) -> Any:
+        """Send ``payload``, retrying transient failures, all within ``request_timeout``.
+
+        A transport that bounds each request itself within the deadline (an
+        ``HttpTransport`` whose ``timeout`` is shorter) is not given a cancel scope for its
+        first attempt: on the hot path that costs more than it adds.
+        """
+        started = anyio.current_time()
+        own = getattr(self.transport, "timeout", None)
         attempt = 1
-        while True:
-            try:
-                return await self.transport.send(payload)
-            except RpcError as exc:
-                if self._retry is None or not exc.transient or attempt >= self._retry.attempts:
-                    raise
-                await anyio.sleep(self._retry.delay(attempt, self._rng))
-                attempt += 1
+        try:
+            while True:
+                left = self.request_timeout - (anyio.current_time() - started)
+                try:
+                    if attempt == 1 and isinstance(own, int | float) and own <= left:
+                        return await self.transport.send(payload)
+                    with anyio.fail_after(left):
+                        return await self.transport.send(payload)
+                except RpcError as exc:
+                    delay = self._retry_delay(exc, attempt)
+                    left = self.request_timeout - (anyio.current_time() - started)
+                    if delay is None or delay >= left:
+                        raise
+                    await anyio.sleep(delay)
+                    attempt += 1
+        except TimeoutError:
+            raise RequestTimeout(
+                f"no answer within request_timeout ({self.request_timeout:g} s, "
+                f"{attempt} attempt{'s' if attempt > 1 else ''})",
+                method=method_of(payload),
+                endpoint=self.endpoint,
+            ) from None
+
+    def _retry_delay(self, exc: RpcError, attempt: int) -> float | None:
+        """How long to wait before trying again after ``exc``; ``None``: do not."""
+        if self._retry is None or not exc.transient or attempt >= self._retry.attempts:
+            return None
+        delay = self._retry.delay(attempt, self._rng)
+        waited = getattr(exc, "retry_after", None)
+        if waited is not None:  # the node said how long: at least that, up to the cap
+            delay = max(delay, min(waited, self.max_retry_after))
+        return delay
 
     async def _dispatch(self, group: anyio.abc.TaskGroup) -> None:
         while True:

@@ -196,6 +196,9 @@ class FallbackTransport(Transport):
             )
             if not isinstance(error, WrongChainError):
                 self._failed(health)
+            waited = getattr(error, "retry_after", None)
+            if waited:  # the endpoint asked for a pause: the others serve meanwhile
+                health.open_until = max(health.open_until, anyio.current_time() + waited)
             logger.info(
                 "%s failed: %s; trying the next endpoint", health.endpoint, error.short_message
             )

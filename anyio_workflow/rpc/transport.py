@@ -23,6 +23,8 @@ import logging
 import ssl
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterator, Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any, Self
 
@@ -34,6 +36,7 @@ from ..errors import (
     InvalidArgument,
     InvalidResponse,
     RequestTimeout,
+    ResponseTooLarge,
     RpcError,
     TransportError,
     error_from_answer,
@@ -102,7 +105,12 @@ class HttpTransport(Transport):
         once, at most: more would wait inside httpx's pool, whose bookkeeping grows with
         its waiters, so they wait here instead, on an AnyIO ``CapacityLimiter``.
     :param rate_limit: requests per second, at most (a token bucket), or ``None``.
-    :param timeout: seconds for each HTTP request; past it, :class:`RequestTimeout`.
+    :param timeout: seconds for each HTTP request, all of it: connecting, sending, the
+        headers and the whole body, however slowly the node drips them; past it,
+        :class:`RequestTimeout`.
+    :param max_response_bytes: the largest answer read (32 MiB by default); reading stops
+        at the limit with :class:`ResponseTooLarge`, so an endless or huge answer costs no
+        more memory than that.
     :param max_batch_size: the largest batch sent in one request at first; lowered when
         the endpoint refuses or caps batches.
 
@@ -116,6 +124,7 @@ class HttpTransport(Transport):
         *,
         headers: Mapping[str, str] | None = None,
         timeout: float = 10.0,
+        max_response_bytes: int = 32 * 1024 * 1024,
         max_connections: int = 8,
         rate_limit: float | None = None,
         max_batch_size: int = 1000,
@@ -127,7 +136,13 @@ class HttpTransport(Transport):
             raise InvalidArgument("max_connections: must be at least 1")
         if max_batch_size < 1:
             raise InvalidArgument("max_batch_size: must be at least 1")
+        if not timeout > 0:
+            raise InvalidArgument(f"timeout: must be positive, got {timeout}")
+        if max_response_bytes < 1:
+            raise InvalidArgument("max_response_bytes: must be at least 1")
         self.endpoint = redact_url(url)
+        self.timeout = timeout
+        self.max_response_bytes = max_response_bytes
         self._url = url
         self._headers = {"content-type": "application/json", **(headers or {})}
         self.max_batch_size = max_batch_size
@@ -168,34 +183,83 @@ class HttpTransport(Transport):
             self._limiter.acquire_nowait()
         except anyio.WouldBlock:
             await self._limiter.acquire()
+        method = method_of(payload)
         try:
             if self._bucket is not None:
                 await self._bucket.acquire()
             request = self._client.build_request("POST", self._url, content=body)
             request.stream = _Body(body)
-            response = await self._client.send(request)
+            with anyio.fail_after(self.timeout):
+                response = await self._client.send(request, stream=True)
+                try:
+                    if response.status_code != 200:
+                        raise HttpStatusError(
+                            response.status_code,
+                            method=method,
+                            endpoint=self.endpoint,
+                            retry_after=retry_after(response.headers.get("retry-after")),
+                        )
+                    content = await self._read(response, method)
+                except BaseException:
+                    with anyio.CancelScope(shield=True):
+                        await response.aclose()
+                    raise
+                # A body read to its end has closed its response already.
+        except TimeoutError:
+            raise RequestTimeout(
+                f"no whole answer within {self.timeout:g} s", method=method, endpoint=self.endpoint
+            ) from None
         except httpx.TimeoutException as exc:
             raise RequestTimeout(
-                "no answer in time", method=method_of(payload), endpoint=self.endpoint
+                "no answer in time", method=method, endpoint=self.endpoint
             ) from _scrubbed(exc)
         except httpx.HTTPError as exc:
             raise TransportError(
-                f"connection failed: {type(exc).__name__}",
-                method=method_of(payload),
-                endpoint=self.endpoint,
+                f"connection failed: {type(exc).__name__}", method=method, endpoint=self.endpoint
             ) from _scrubbed(exc)
         finally:
             self._limiter.release()
-        if response.status_code != 200:
-            raise HttpStatusError(
-                response.status_code, method=method_of(payload), endpoint=self.endpoint
-            )
         try:
-            return json.loads(response.content)
+            return json.loads(content)
         except ValueError as exc:
             raise InvalidResponse(
-                "the answer is not JSON", method=method_of(payload), endpoint=self.endpoint
+                "the answer is not JSON", method=method, endpoint=self.endpoint
             ) from exc
+
+    async def _read(self, response: httpx.Response, method: str) -> bytes:
+        """The body, read up to ``max_response_bytes`` and no further."""
+        limit = self.max_response_bytes
+        length = response.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) <= limit:
+            return await response.aread()  # the usual case: a node says how long
+        if length is not None and length.isdigit():
+            raise self._too_large(method, f"its Content-Length is {int(length):,} bytes")
+        # No length (a chunked answer): read, and watch what has come. Past the limit the
+        # read is cancelled, so that httpx's nested stream generators end by the
+        # cancellation running through them (breaking out of them would leave them to
+        # the garbage collector, which trio rightly warns about). The watch looks every
+        # 5 ms: what arrives meanwhile is the most the limit can be overshot by.
+        with anyio.CancelScope() as reading:
+
+            async def watch() -> None:
+                while response.num_bytes_downloaded <= limit:  # noqa: ASYNC110  (bytes, not an event)
+                    await anyio.sleep(0.005)
+                reading.cancel()
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(watch)
+                content = await response.aread()
+                tg.cancel_scope.cancel()
+        if reading.cancelled_caught or len(content) > limit:
+            raise self._too_large(method, f"more than {limit:,} bytes came")
+        return content
+
+    def _too_large(self, method: str, why: str) -> ResponseTooLarge:
+        return ResponseTooLarge(
+            f"the answer is larger than max_response_bytes ({self.max_response_bytes:,}): {why}",
+            method=method,
+            endpoint=self.endpoint,
+        )
 
     async def send(self, payload: Payload) -> Any:
         if isinstance(payload, list) and len(payload) > 1:
@@ -299,6 +363,23 @@ class _Once:
 def _default_ssl_context() -> ssl.SSLContext:
     """One verifying TLS context for every transport: building one costs ~80 ms."""
     return httpx.create_ssl_context()
+
+
+def retry_after(value: str | None) -> float | None:
+    """``Retry-After`` in seconds: a number of seconds, or an HTTP date (RFC 9110 10.2.3);
+    ``None`` when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _scrubbed(exc: httpx.HTTPError) -> RpcError:
