@@ -8,10 +8,11 @@ sent it.
 
 from __future__ import annotations
 
+import math
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 from eth_utils.crypto import keccak
@@ -36,10 +37,19 @@ _QUANTITY_FIELDS = frozenset(
 _ALREADY_KNOWN = ("already known", "known transaction", "already imported", "alreadyknown")
 
 
+_MAX_HEX = 2 + 64  # "0x" and 256 bits: no EVM quantity is larger
+
+T = TypeVar("T")
+
+
 def quantity(value: Any, *, field: str = "result") -> int:
-    """Decode a JSON-RPC hex quantity (``"0x1a"``) into an ``int``."""
+    """Decode a JSON-RPC hex quantity (``"0x1a"``) into an ``int`` of at most 256 bits."""
     if not isinstance(value, str) or not value.startswith("0x") or len(value) < 3:
         raise InvalidResponse(f"{field}: expected a hex quantity, got {str(value)[:40]!r}")
+    if len(value) > _MAX_HEX:
+        raise InvalidResponse(
+            f"{field}: a quantity of more than 256 bits ({len(value) - 2} digits)"
+        )
     try:
         return int(value, 16)
     except ValueError:
@@ -97,63 +107,60 @@ class EthRpc:
     def __init__(self, client: JsonRpcClient) -> None:
         self.client = client
 
+    async def _ask(self, method: str, params: list[Any], parse: Callable[[Any], T]) -> T:
+        """Call ``method`` and parse its result; any answer that does not parse is an
+        :class:`InvalidResponse` naming the method and the endpoint."""
+        result = await self.client.request(method, params)
+        try:
+            return parse(result)
+        except InvalidResponse as exc:
+            message = exc.short_message
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+            message = f"the result does not have the expected shape ({type(exc).__name__})"
+        raise InvalidResponse(message, method=method, endpoint=self.client.endpoint)
+
     async def genesis_hash(self) -> str:
         """The hash of block 0: which chain this is, when two share a chain id (devnets,
         forks). Asked once per client."""
         cached = _GENESIS.get(self.client)
         if cached is None:
-            block = await self.client.request("eth_getBlockByNumber", ["0x0", False])
-            if not isinstance(block, dict) or not isinstance(block.get("hash"), str):
-                raise InvalidResponse("eth_getBlockByNumber(0): no genesis block hash")
-            cached = _GENESIS[self.client] = block["hash"]
+            cached = await self._ask("eth_getBlockByNumber", ["0x0", False], _genesis)
+            _GENESIS[self.client] = cached
         return cached
 
     async def chain_id(self) -> int:
-        return quantity(await self.client.request("eth_chainId"))
+        return await self._ask("eth_chainId", [], quantity)
 
     async def block_number(self) -> int:
-        return quantity(await self.client.request("eth_blockNumber"))
+        return await self._ask("eth_blockNumber", [], quantity)
 
     async def get_balance(self, address: str, block: BlockId = "latest") -> int:
-        return quantity(await self.client.request("eth_getBalance", [address, _block(block)]))
+        return await self._ask("eth_getBalance", [address, _block(block)], quantity)
 
     async def get_transaction_count(self, address: str, block: BlockId = "pending") -> int:
-        result = await self.client.request("eth_getTransactionCount", [address, _block(block)])
-        return quantity(result)
+        return await self._ask("eth_getTransactionCount", [address, _block(block)], quantity)
 
     async def get_code(self, address: str, block: BlockId = "latest") -> bytes:
-        return _bytes(await self.client.request("eth_getCode", [address, _block(block)]))
+        return await self._ask("eth_getCode", [address, _block(block)], _bytes)
 
     async def call(self, tx: Mapping[str, Any], block: BlockId = "latest") -> bytes:
-        return _bytes(await self.client.request("eth_call", [dict(tx), _block(block)]))
+        return await self._ask("eth_call", [dict(tx), _block(block)], _bytes)
 
     async def estimate_gas(self, tx: Mapping[str, Any], block: BlockId | None = None) -> int:
         params: list[Any] = [dict(tx)] if block is None else [dict(tx), _block(block)]
-        return quantity(await self.client.request("eth_estimateGas", params))
+        return await self._ask("eth_estimateGas", params, quantity)
 
     async def gas_price(self) -> int:
-        return quantity(await self.client.request("eth_gasPrice"))
+        return await self._ask("eth_gasPrice", [], quantity)
 
     async def max_priority_fee_per_gas(self) -> int:
-        return quantity(await self.client.request("eth_maxPriorityFeePerGas"))
+        return await self._ask("eth_maxPriorityFeePerGas", [], quantity)
 
     async def fee_history(
         self, block_count: int, newest: BlockId = "latest", percentiles: Sequence[float] = ()
     ) -> FeeHistory:
-        raw = await self.client.request(
-            "eth_feeHistory", [to_quantity(block_count), _block(newest), list(percentiles)]
-        )
-        if not isinstance(raw, dict):
-            raise InvalidResponse("eth_feeHistory: the result is not an object")
-        rewards = raw.get("reward") or []
-        return FeeHistory(
-            oldest_block=quantity(raw.get("oldestBlock"), field="oldestBlock"),
-            base_fee_per_gas=tuple(
-                quantity(v, field="baseFeePerGas") for v in raw["baseFeePerGas"]
-            ),
-            gas_used_ratio=tuple(float(v) for v in raw.get("gasUsedRatio", [])),
-            reward=tuple(tuple(quantity(v, field="reward") for v in row) for row in rewards),
-        )
+        params = [to_quantity(block_count), _block(newest), list(percentiles)]
+        return await self._ask("eth_feeHistory", params, _fee_history)
 
     async def send_raw_transaction(self, raw: bytes | str) -> str:
         """Broadcast signed bytes; returns the transaction hash.
@@ -182,12 +189,10 @@ class EthRpc:
         return expected
 
     async def get_transaction(self, tx_hash: str) -> dict[str, Any] | None:
-        result = await self.client.request("eth_getTransactionByHash", [tx_hash])
-        return None if result is None else _decode_fields(result)
+        return await self._ask("eth_getTransactionByHash", [tx_hash], _optional(_object))
 
     async def get_transaction_receipt(self, tx_hash: str) -> dict[str, Any] | None:
-        result = await self.client.request("eth_getTransactionReceipt", [tx_hash])
-        return None if result is None else _decode_fields(result)
+        return await self._ask("eth_getTransactionReceipt", [tx_hash], _optional(_receipt))
 
     async def wait_for_receipt(
         self, tx_hash: str, *, poll_interval: float = 0.05, max_wait: float = 120.0
@@ -204,14 +209,76 @@ class EthRpc:
     async def get_block(
         self, block: BlockId = "latest", *, full: bool = False
     ) -> dict[str, Any] | None:
-        result = await self.client.request("eth_getBlockByNumber", [_block(block), full])
-        return None if result is None else _decode_fields(result)
+        return await self._ask("eth_getBlockByNumber", [_block(block), full], _optional(_object))
 
     async def get_logs(self, filter: Mapping[str, Any]) -> list[dict[str, Any]]:
-        result = await self.client.request("eth_getLogs", [dict(filter)])
-        if not isinstance(result, list):
-            raise InvalidResponse("eth_getLogs: the result is not a list")
-        return [_decode_fields(log) for log in result]
+        return await self._ask("eth_getLogs", [dict(filter)], _logs)
+
+
+def _object(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise InvalidResponse(f"expected an object, got {type(value).__name__}")
+    decoded: dict[str, Any] = _decode_fields(value)
+    return decoded
+
+
+def _optional(parse: Callable[[Any], T]) -> Callable[[Any], T | None]:
+    def parse_or_none(value: Any) -> T | None:
+        return None if value is None else parse(value)
+
+    return parse_or_none
+
+
+_RECEIPT_QUANTITIES = ("blockNumber", "status", "gasUsed", "effectiveGasPrice")
+
+
+def _receipt(value: Any) -> dict[str, Any]:
+    """A receipt with what the transaction lifecycle reads: its hash, and its block, status,
+    gas and price as integers."""
+    receipt = _object(value)
+    if not isinstance(receipt.get("transactionHash"), str):
+        raise InvalidResponse("a receipt without a transactionHash")
+    for key in _RECEIPT_QUANTITIES:
+        if type(receipt.get(key)) is not int:
+            raise InvalidResponse(f"a receipt without a {key} quantity")
+    if not isinstance(receipt.get("logs", []), list):
+        raise InvalidResponse("a receipt whose logs are not a list")
+    return receipt
+
+
+def _logs(value: Any) -> list[dict[str, Any]]:
+    if not isinstance(value, list):
+        raise InvalidResponse("the result is not a list")
+    return [_object(log) for log in value]
+
+
+def _genesis(value: Any) -> str:
+    if not isinstance(value, dict) or not isinstance(value.get("hash"), str):
+        raise InvalidResponse("no genesis block hash")
+    hash_: str = value["hash"]
+    return hash_
+
+
+def _fee_history(value: Any) -> FeeHistory:
+    if not isinstance(value, dict):
+        raise InvalidResponse("the result is not an object")
+    base_fees = value.get("baseFeePerGas")
+    if not isinstance(base_fees, list) or not base_fees:
+        raise InvalidResponse("baseFeePerGas: missing, or not a list of quantities")
+    ratios = value.get("gasUsedRatio", [])
+    if not isinstance(ratios, list) or not all(
+        type(r) in (int, float) and math.isfinite(r) and r >= 0 for r in ratios
+    ):
+        raise InvalidResponse("gasUsedRatio: not a list of non-negative numbers")
+    rewards = value.get("reward") or []
+    if not isinstance(rewards, list) or not all(isinstance(row, list) for row in rewards):
+        raise InvalidResponse("reward: not a list of lists of quantities")
+    return FeeHistory(
+        oldest_block=quantity(value.get("oldestBlock"), field="oldestBlock"),
+        base_fee_per_gas=tuple(quantity(v, field="baseFeePerGas") for v in base_fees),
+        gas_used_ratio=tuple(float(r) for r in ratios),
+        reward=tuple(tuple(quantity(v, field="reward") for v in row) for row in rewards),
+    )
 
 
 def _bytes(value: Any) -> bytes:
