@@ -12,6 +12,7 @@ from typing import Annotated
 from pydantic import AfterValidator
 
 from .._hash import keccak256 as keccak
+from ..core.redact import shown
 from ..errors import InvalidAddress
 
 __all__ = ["Address", "InvalidAddress", "to_checksum"]
@@ -29,7 +30,7 @@ def _checksum(lower: str) -> str:
 def to_checksum(address: str) -> str:
     """``address`` in EIP-55 form; raises :class:`InvalidAddress` for a bad one."""
     if not isinstance(address, str) or not _HEX40.match(address):
-        raise InvalidAddress(f"not a 20-byte 0x-hex address: {str(address)[:50]!r}")
+        raise InvalidAddress(f"not a 20-byte 0x-hex address: {shown(address)}")
     body = address[2:]
     checksummed = _checksum(body.lower())
     if body not in (body.lower(), body.upper()) and address != checksummed:

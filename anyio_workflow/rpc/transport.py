@@ -42,11 +42,12 @@ from ..errors import (
     error_from_answer,
 )
 from .limits import TokenBucket
-from .redact import redact_headers, redact_url
+from .redact import install_log_redaction, redact_headers, redact_url
 
 __all__ = ["HttpTransport", "JsonObject", "Payload", "Transport"]
 
 logger = logging.getLogger("anyio_workflow.rpc")
+install_log_redaction("anyio_workflow")  # httpx logs every request's full URL at INFO
 
 JsonObject = dict[str, Any]
 Payload = JsonObject | list[JsonObject]
