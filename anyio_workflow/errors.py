@@ -556,6 +556,12 @@ _BY_CODE: dict[int, type[JsonRpcError]] = {
     3: ExecutionReverted,
 }
 _RATE_LIMIT_WORDS = ("rate limit", "too many requests", "limit exceeded", "exceeded the quota")
+_NEVER_WORDS = (
+    "insufficient funds", "cannot afford", "exceeds 256 bits", "intrinsic gas too",
+    "gas cannot be negative", "overflow",
+)  # fmt: skip
+"""Answers that say a transaction can never succeed as it is: permanent, whatever the code
+(some nodes send them as -32603 internal errors, which would otherwise be retried)."""
 
 
 def error_class_for(code: int, message: str) -> type[JsonRpcError]:
@@ -567,7 +573,10 @@ def error_class_for(code: int, message: str) -> type[JsonRpcError]:
         return ExecutionReverted
     if any(word in lowered for word in _RATE_LIMIT_WORDS):
         return LimitExceeded
-    return _BY_CODE.get(code, JsonRpcError)
+    found = _BY_CODE.get(code, JsonRpcError)
+    if found.transient and any(word in lowered for word in _NEVER_WORDS):
+        return InvalidInput  # "internal error: insufficient funds" will not pass on retry
+    return found
 
 
 def error_from_answer(

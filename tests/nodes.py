@@ -70,14 +70,17 @@ async def deploy(node: Node, eth: EthRpc, name: str, *args: object) -> str:
 
 
 async def transact(
-    node: Node, eth: EthRpc, to: str, data: bytes, sender: int = 0
+    node: Node, eth: EthRpc, to: str | None, data: bytes, sender: int = 0
 ) -> dict[str, Any]:
-    """Send a contract call from one of the node's accounts and wait for its receipt."""
+    """Send a contract call (or, ``to=None``, a creation) from one of the node's accounts
+    and wait for its receipt."""
     account = node.accounts[sender]
     tx = {
         "to": to, "data": "0x" + data.hex(), "value": 0, "gas": 500_000,
         "nonce": await eth.get_transaction_count(account.address), "chainId": node.chain_id,
         "maxFeePerGas": 100 * 10**9, "maxPriorityFeePerGas": 10**9, "type": 2,
     }  # fmt: skip
+    if to is None:
+        del tx["to"]
     tx_hash = await eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
     return await eth.wait_for_receipt(tx_hash)

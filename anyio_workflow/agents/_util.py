@@ -21,9 +21,13 @@ BALANCE_OF = function("balanceOf(address) returns (uint256)")
 TRANSFER = function("transfer(address,uint256) returns (bool)")
 APPROVE = function("approve(address,uint256) returns (bool)")
 ALLOWANCE = function("allowance(address,address) returns (uint256)")
+TRANSFER_TOPIC = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
+"""keccak("Transfer(address,address,uint256)"): the event every ERC-20 and ERC-721 move emits."""
 
 
-def base_units(amount: Amount, decimals: int, field: str = "amount") -> int:
+def base_units(
+    amount: Amount, decimals: int, field: str = "amount", *, uint256: bool = True
+) -> int:
     """``amount`` in base units: an ``int`` is taken as is; a ``Decimal`` (or a string) is
     whole tokens, and may not have more decimal places than the token has."""
     if isinstance(amount, bool | float):
@@ -31,6 +35,8 @@ def base_units(amount: Amount, decimals: int, field: str = "amount") -> int:
     if isinstance(amount, int):
         if amount < 0:
             raise InvalidArgument(f"{field}: must not be negative, got {amount}")
+        if amount >= 2**256:
+            raise InvalidArgument(f"{field}: {amount} does not fit in a uint256")
         return amount
     try:
         value = Decimal(amount)
@@ -43,6 +49,8 @@ def base_units(amount: Amount, decimals: int, field: str = "amount") -> int:
         raise InvalidArgument(
             f"{field}: {amount} has more decimal places than the token's {decimals}"
         )
+    if uint256 and scaled >= 2**256:
+        raise InvalidArgument(f"{field}: {amount} does not fit in a uint256 in base units")
     return int(scaled)
 
 
@@ -56,6 +64,13 @@ def resolve_signer(signer: Signer | None, ctx: AgentContext) -> Signer:
             "was not given one"
         )
     return ctx.signer
+
+
+async def require_code(eth: EthRpc, address: str, what: str) -> None:
+    """Raise :class:`InvalidArgument` when ``address`` holds no contract: a call to it would
+    "succeed" and do nothing. Cancellation: a read; cancelled, nothing changed."""
+    if not await eth.get_code(address):
+        raise InvalidArgument(f"{what}: {address} has no contract code on this chain")
 
 
 async def token_decimals(eth: EthRpc, token: str) -> int:

@@ -143,7 +143,7 @@ class BatchTransferAgent(BaseAgent[AgentContext]):
         if not 1 <= chunk_size <= 500:
             raise InvalidArgument(f"chunk_size: between 1 and 500, got {chunk_size}")
         for i, p in enumerate(self.payouts):
-            base_units(p.amount, 77, f"payouts[{i}].amount")
+            base_units(p.amount, 77, f"payouts[{i}].amount", uint256=False)
         self.token = to_checksum(token) if token else None
         self.batcher = to_checksum(batcher) if batcher else None
         self.chunk_size = chunk_size

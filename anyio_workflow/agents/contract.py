@@ -12,7 +12,7 @@ from ..evm.abi import Function, function
 from ..evm.accounts import Signer
 from ..evm.address import to_checksum
 from ..evm.tx import TxReceipt, TxRequest
-from ._util import resolve_signer
+from ._util import require_code, resolve_signer
 from .base import BaseAgent, Role
 from .context import AgentContext
 
@@ -64,5 +64,7 @@ class ContractCallAgent(BaseAgent[AgentContext]):
         if self.read_only:
             raw = await ctx.eth(chain_id).call({"to": self.to, "data": self.data})
             return self.function.decode_output(raw)
+        if self.data != "0x":  # a function call to no contract would "succeed" doing nothing
+            await require_code(ctx.eth(chain_id), self.to, "to")
         sender = ctx.sender(resolve_signer(self.signer, ctx), chain_id, strategy=self.strategy)
         return await sender.send(TxRequest(to=self.to, value=self.value, data=self.data))

@@ -11,14 +11,13 @@ from ..evm.abi import function
 from ..evm.accounts import Signer
 from ..evm.address import to_checksum
 from ..evm.tx import TxReceipt, TxRequest
-from ._util import resolve_signer
+from ._util import TRANSFER_TOPIC, resolve_signer
 from .base import BaseAgent, Role
 from .context import AgentContext
 
 __all__ = ["Erc721BatchMintAgent", "MintReport"]
 
 MINT_BATCH = function("mintBatch(address,uint256) returns (uint256)")
-TRANSFER_TOPIC = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,19 @@ from __future__ import annotations
 from ..chains import chain
 from ..core.fees import GasStrategy
 from ..core.task import Task
+from ..errors import TransactionError
 from ..evm.accounts import Signer
 from ..evm.address import to_checksum
 from ..evm.tx import TxReceipt, TxRequest
-from ._util import TRANSFER, Amount, base_units, resolve_signer, token_decimals
+from ._util import (
+    TRANSFER,
+    TRANSFER_TOPIC,
+    Amount,
+    base_units,
+    require_code,
+    resolve_signer,
+    token_decimals,
+)
 from .base import BaseAgent, Role
 from .context import AgentContext
 
@@ -80,7 +89,9 @@ class Erc20TransferAgent(BaseAgent[AgentContext]):
         self.token = to_checksum(token)
         self.to = to_checksum(to)
         self.amount = amount
-        base_units(amount, 77)  # the shape of the amount is checked now, its scale later
+        base_units(
+            amount, 77, uint256=False
+        )  # the shape of the amount is checked now, its scale later
         self.chain_id = chain_id
         self.signer = signer
         self.strategy = strategy
@@ -89,8 +100,22 @@ class Erc20TransferAgent(BaseAgent[AgentContext]):
     async def execute(self, task: Task, ctx: AgentContext) -> TxReceipt:
         chain_id = self.chain_id or ctx.chain_id
         eth = ctx.eth(chain_id)
+        await require_code(eth, self.token, "token")
         amount = self.amount
         if not isinstance(amount, int):
             amount = base_units(amount, await token_decimals(eth, self.token))
         sender = ctx.sender(resolve_signer(self.signer, ctx), chain_id, strategy=self.strategy)
-        return await sender.send(TxRequest(to=self.token, data=TRANSFER.calldata(self.to, amount)))
+        receipt = await sender.send(
+            TxRequest(to=self.token, data=TRANSFER.calldata(self.to, amount))
+        )
+        if not any(
+            log.get("address", "").lower() == self.token.lower()
+            and (log.get("topics") or [None])[0] == TRANSFER_TOPIC
+            for log in receipt.logs
+        ):  # mined, and did nothing: a token that does not move anything is no payout
+            raise TransactionError(
+                f"token {self.token}: the transfer was mined without a Transfer event",
+                [receipt.hash],
+                receipt,
+            )
+        return receipt

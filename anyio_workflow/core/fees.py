@@ -114,4 +114,10 @@ class CustomFees(BaseModel):
             self.max_fee_per_gas is None or self.max_priority_fee_per_gas is None
         ):
             raise InvalidArgument("CustomFees: give both fees, or compute")
+        fee, tip = self.max_fee_per_gas, self.max_priority_fee_per_gas
+        if fee is not None and tip is not None and tip > fee:
+            raise InvalidArgument(
+                f"max_priority_fee_per_gas ({tip}) is above max_fee_per_gas ({fee}): "
+                "the tip is part of the max fee"
+            )
         return self

@@ -156,7 +156,7 @@ class EvmDevnet(Devnet):
         self._pending: set[str] = set()
         """Hashes sent but not mined: in the pending block, or queued behind a nonce gap."""
         self._queued: dict[bytes, dict[int, tuple[str, bytes]]] = {}
-        self.app = JsonRpcApp(executor=executor)
+        self.app = JsonRpcApp(executor=executor, classify=_classify)
         self._register()
 
     # The methods. Each is a synchronous function of the JSON-RPC params.
@@ -460,6 +460,20 @@ def _next_base_fee(base_fee: int, gas_used: int, gas_limit: int) -> int:
     if gas_used > target:
         return base_fee + max(1, base_fee * (gas_used - target) // target // 8)
     return base_fee - base_fee * (target - gas_used) // target // 8
+
+
+def _classify(exc: Exception) -> RpcFault | None:
+    """py-evm's and eth-tester's validation errors as a node words them: a transaction
+    that can never succeed is -32000 (as anvil and geth answer), bad params -32602."""
+    if type(exc).__name__ != "ValidationError":
+        return None
+    message = str(exc)
+    lowered = message.lower()
+    if "cannot afford" in lowered:
+        return RpcFault(-32000, "insufficient funds for gas * price + value")
+    if "gas cannot be negative" in lowered or "intrinsic gas" in lowered:
+        return RpcFault(-32000, "intrinsic gas too low")
+    return RpcFault(-32602, f"invalid params: {message}")
 
 
 def _rejection(message: str) -> str:

@@ -37,10 +37,18 @@ class JsonRpcApp:
     changed the chain (a transaction added to the pool) keeps that change.
     """
 
-    def __init__(self, *, executor: Executor = "inline") -> None:
+    def __init__(
+        self,
+        *,
+        executor: Executor = "inline",
+        classify: Callable[[Exception], RpcFault | None] | None = None,
+    ) -> None:
+        """``classify`` turns an engine's own exceptions into the error a node would
+        answer (``None``: an internal error, -32603)."""
         if executor not in ("inline", "thread"):
             raise InvalidArgument("executor: 'inline' or 'thread'")
         self.executor = executor
+        self.classify = classify
         self.methods: dict[str, Method] = {}
         self._lock = anyio.Lock()
         self._thread_limiter: anyio.CapacityLimiter | None = None
@@ -81,6 +89,9 @@ class JsonRpcApp:
         except (ValueError, TypeError, KeyError, IndexError) as exc:
             return _error(id_, -32602, f"invalid params: {exc}")
         except Exception as exc:  # a node answers every request, whatever went wrong
+            known = self.classify(exc) if self.classify is not None else None
+            if known is not None:
+                return _error(id_, known.code, known.message, known.data)
             return _error(id_, -32603, f"internal error: {type(exc).__name__}: {exc}")
         if "id" not in request:
             return None

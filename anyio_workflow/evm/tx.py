@@ -48,6 +48,7 @@ from ..errors import (
     JsonRpcError,
     RpcError,
     TransactionError,
+    WrongChainError,
 )
 from ..rpc.eth import EthRpc
 from .accounts import Signer
@@ -77,7 +78,7 @@ class TxRequest(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     to: Address | None = None
-    value: int = Field(0, ge=0, description="Wei.")
+    value: int = Field(0, ge=0, le=2**256 - 1, description="Wei (a uint256).")
     data: str = Field("0x", pattern=r"^0x([0-9a-fA-F]{2})*$")
     gas: int | None = Field(None, gt=0)
 
@@ -276,6 +277,9 @@ class TxSender:
             return await self._send(request, gas, quote)
 
     async def _send(self, request: TxRequest, gas: int, quote: FeeQuote) -> TxReceipt:
+        served = await self.eth.served_chain_id()
+        if served != self.chain_id:  # before anything is signed for it
+            raise WrongChainError(self.eth.client.endpoint, self.chain_id, served)
         await self.nonces.check_chain(self.eth)
         last_error: JsonRpcError | None = None
         for _ in range(3):

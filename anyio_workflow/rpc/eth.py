@@ -95,6 +95,7 @@ class FeeHistory:
 
 
 _GENESIS: weakref.WeakKeyDictionary[JsonRpcClient, str] = weakref.WeakKeyDictionary()
+_CHAIN_IDS: weakref.WeakKeyDictionary[JsonRpcClient, int] = weakref.WeakKeyDictionary()
 
 
 class EthRpc:
@@ -130,6 +131,14 @@ class EthRpc:
 
     async def chain_id(self) -> int:
         return await self._ask("eth_chainId", [], quantity)
+
+    async def served_chain_id(self) -> int:
+        """The chain id this client's node serves, asked once per client (what a sender
+        checks before it signs anything)."""
+        cached = _CHAIN_IDS.get(self.client)
+        if cached is None:
+            cached = _CHAIN_IDS[self.client] = await self.chain_id()
+        return cached
 
     async def block_number(self) -> int:
         return await self._ask("eth_blockNumber", [], quantity)
