@@ -32,7 +32,9 @@ pydantic model rejects raises pydantic's ``ValidationError``, which names the fi
     ├── RunError                       raised by WorkflowResult.raise_for_status(); has .result
     │   ├── RunVetoed                  a validator vetoed the run
     │   ├── RunFailed                  an agent failed, or the step budget ran out
+    │   │   └── AuditError             the run's record could not be made or stored
     │   └── RunTimedOut                the run's deadline passed
+    ├── RecordNotStored                a run's ``error`` when its auditors did not record it
     ├── TransactionError               something failed after a broadcast; .hashes, .receipt
     ├── FeeCapExceeded                 an eco transaction would pass its fee cap; nothing sent
     ├── StoreError                     a content store failed
@@ -96,6 +98,7 @@ __all__ = [
     "AnvilNotFound",
     "AnyioWorkflowError",
     "AttemptTimeout",
+    "AuditError",
     "BlockNotFound",
     "CarError",
     "CorruptBlock",
@@ -124,6 +127,7 @@ __all__ = [
     "NotFound",
     "PANIC_REASONS",
     "ParseError",
+    "RecordNotStored",
     "RequestTimeout",
     "ResponseTooLarge",
     "ResourceNotFound",
@@ -339,6 +343,15 @@ class RunVetoed(RunError):
 
 class RunFailed(RunError):
     """At least one agent failed, or the run ran out of steps."""
+
+
+class AuditError(RunFailed):
+    """The work may have gone well, but the run's audit record could not be made or
+    stored (``auto_store_proofs=True``): a run nobody can audit did not succeed."""
+
+
+class RecordNotStored(AnyioWorkflowError):
+    """Set as a run's ``error`` when an auditor did not finish its record; names it."""
 
 
 class RunTimedOut(RunError):

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from hypothesis import settings
+
+from anyio_workflow.storage.local import DATA_DIR_ENV
 
 from .budget import PROFILE
 from .nodes import chain, node  # noqa: F401  (devnet-and-anvil fixtures, for every package)
@@ -16,3 +20,10 @@ settings.load_profile(PROFILE)
 @pytest.fixture(params=["asyncio", "trio"])
 def anyio_backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _records_in_a_temporary_data_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Every run is recorded (auto_store_proofs): into a directory of this session's, not
+    the user's data directory."""
+    os.environ[DATA_DIR_ENV] = str(tmp_path_factory.mktemp("data"))

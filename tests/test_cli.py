@@ -51,6 +51,16 @@ def test_demo_json_reports_a_successful_run(backend: str, tmp_path: Path) -> Non
     assert json.loads(verified.stdout)["ok"]
 
 
+def test_a_demo_whose_record_cannot_be_stored_does_not_succeed() -> None:
+    result = CliRunner().invoke(
+        app, ["demo", "--agents", "2", "--batch", "2", "--json", "--store", "/proc/nope"]
+    )
+    assert result.exit_code == 1, result.output
+    summary = json.loads(result.stdout)
+    assert summary["status"] == "failed"
+    assert "record was not stored" in summary["error"]
+
+
 def test_demo_rejects_a_bad_backend_with_exit_code_2() -> None:
     result = CliRunner().invoke(app, ["demo", "--backend", "curio"])
     assert result.exit_code == 2

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ..errors import single_error
 from ..workflow.engine import AsyncWorkflow
 from ..workflow.events import (
     AgentFinished,
@@ -68,11 +69,19 @@ def _apply(event: Event, progress: Progress, tasks: dict[str, Any], overall: Any
         progress.advance(overall)
 
 
+def _error_line(error: BaseException) -> str:
+    """An error as one line: its type and its short message (no ExceptionGroup wrapper)."""
+    error = single_error(error)
+    text = getattr(error, "short_message", None) or str(error)
+    return f"{type(error).__name__}: {text}"
+
+
 def _summary(result: WorkflowResult) -> dict[str, Any]:
     """The run as JSON-ready data."""
     return {
         "run_id": result.run_id,
         "status": result.status.value,
+        "error": None if result.error is None else _error_line(result.error),
         "steps": result.steps,
         "outcomes": [
             {
@@ -81,7 +90,7 @@ def _summary(result: WorkflowResult) -> dict[str, Any]:
                 "status": o.status.value,
                 "attempts": len(o.attempts),
                 "seconds": o.duration,
-                "error": None if o.error is None else f"{type(o.error).__name__}: {o.error}",
+                "error": None if o.error is None else _error_line(o.error),
             }
             for o in result.outcomes
         ],

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import anyio
 import anyio.to_thread
+import platformdirs
 
 from ..errors import (
     BlockNotFound,
@@ -18,7 +19,24 @@ from ..errors import (
 from .cid import CID
 from .store import checked
 
-__all__ = ["LocalStore"]
+__all__ = ["DATA_DIR_ENV", "LocalStore", "data_dir", "default_store"]
+
+
+DATA_DIR_ENV = "ANYIO_WORKFLOW_DATA_DIR"
+
+
+def data_dir() -> Path:
+    """Where the library keeps what must outlive a process: ``$ANYIO_WORKFLOW_DATA_DIR``,
+    else the user's data directory (``~/.local/share/anyio-workflow`` on Linux)."""
+    override = os.environ.get(DATA_DIR_ENV)
+    if override:
+        return Path(override)
+    return Path(platformdirs.user_data_dir("anyio-workflow", appauthor=False))
+
+
+def default_store() -> LocalStore:
+    """The store records go to when a workflow is given none: ``data_dir()/records``."""
+    return LocalStore(data_dir() / "records")
 
 
 class LocalStore:

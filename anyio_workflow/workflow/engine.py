@@ -36,6 +36,7 @@ from ..errors import (
     DuplicateRunError,
     InvalidArgument,
     InvalidType,
+    RecordNotStored,
     StepBudgetExceeded,
     UsageError,
     Veto,
@@ -46,6 +47,7 @@ from ..errors import (
 from ..evm.accounts import Signer
 from ..evm.nonce import NonceManagers
 from ..rpc.client import JsonRpcClient
+from ..storage.local import default_store
 from ..storage.stores import ContentStore
 from . import registry
 from .context import WorkflowContext
@@ -182,16 +184,17 @@ class AsyncWorkflow:
         )
 
     def _default_auditor(self) -> BaseAgent[Any]:
-        """The auditor of registry-built runs: one per workflow, so its records chain. The
-        one given as ``auditor=``, else an ``AuditorAgent`` that signs with a key of its own
-        and stores in the workflow's ``store`` (else in memory: ``workflow.auditor.store``)."""
+        """The auditor of runs that have none while ``auto_store_proofs`` is on: one per
+        workflow, so that its records chain. The one given as ``auditor=``, else an
+        ``AuditorAgent`` that signs with a key of its own and stores in the workflow's
+        ``store``, else in the user's data directory (``storage.local.default_store``)."""
         if self._auditor is None:
-            self._auditor = AuditorAgent(store=self.store)
+            self._auditor = AuditorAgent(store=self.store or default_store())
         return self._auditor
 
     @property
     def auditor(self) -> BaseAgent[Any] | None:
-        """The auditor the workflow adds to registry-built runs (after the first run)."""
+        """The auditor the workflow adds to runs without one (after the first run)."""
         return self._auditor
 
     async def __aenter__(self) -> Self:
@@ -249,12 +252,9 @@ class AsyncWorkflow:
         the run started is still running when it returns or raises.
         """
         model = Task.coerce(task, chain_id=chain_id, params=params)
-        if self.agents is not None:
-            agents = list(self.agents)
-        else:
-            agents = registry.agents_for(model)
-            if self.config.auto_store_proofs and not any(a.role is Role.AUDITOR for a in agents):
-                agents.append(self._default_auditor())
+        agents = list(self.agents) if self.agents is not None else registry.agents_for(model)
+        if self.config.auto_store_proofs and not any(a.role is Role.AUDITOR for a in agents):
+            agents.append(self._default_auditor())  # every run is recorded
         key = model.idempotency_key
         if key is not None:
             if key in self._completed:
@@ -424,11 +424,29 @@ class _Run:
         for outcome in self.outcomes:
             if outcome.status is AgentStatus.PENDING:
                 outcome.status = AgentStatus.SKIPPED
+        self.check_recorded()
         self.emit(
             RunFinished(
                 run_id=self.run_id, at=self.clock(), status=self.status, steps=self.ctx.steps
             )
         )
+
+    def check_recorded(self) -> None:
+        """With ``auto_store_proofs``, a run whose auditors did not all finish (failed,
+        timed out, cancelled) is not a success: nobody could audit it."""
+        if not self.config.auto_store_proofs or self.status is not RunStatus.SUCCEEDED:
+            return
+        for outcome in self.outcomes:
+            if outcome.role is Role.AUDITOR and outcome.status is not AgentStatus.SUCCEEDED:
+                why = (
+                    f"{outcome.status.value}: {_describe(outcome.error)}"
+                    if outcome.error is not None
+                    else f"{outcome.status.value} (audit_timeout {self.config.audit_timeout} s)"
+                )
+                error = RecordNotStored(f"the run's record was not stored: {outcome.agent} {why}")
+                error.__cause__ = outcome.error
+                self.status, self.error = RunStatus.FAILED, error
+                return
 
     async def phase(self, phase: Phase) -> None:
         members = self.members[_ROLE_OF[phase]]

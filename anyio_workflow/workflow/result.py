@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING, Any, overload
 
 from ..core.agent import Role
 from ..core.outcome import AgentOutcome, Attempt, flatten_output
-from ..errors import NotFound, RunError, RunFailed, RunTimedOut, RunVetoed
+from ..errors import (
+    AuditError,
+    NotFound,
+    RecordNotStored,
+    RunError,
+    RunFailed,
+    RunTimedOut,
+    RunVetoed,
+)
 from .events import Event
 from .status import AgentStatus, RunStatus
 from .task import Task
@@ -111,7 +119,9 @@ class WorkflowResult(Sequence[Any]):
             return self
         error: RunError
         reason = f": {self.error}" if self.error is not None else ""
-        if self.status is RunStatus.VETOED:
+        if isinstance(self.error, RecordNotStored):
+            error = AuditError(f"run {self.run_id} failed: {self.error}", self)
+        elif self.status is RunStatus.VETOED:
             error = RunVetoed(f"run {self.run_id} was vetoed{reason}", self)
         elif self.status is RunStatus.TIMED_OUT:
             error = RunTimedOut(f"run {self.run_id} timed out", self)

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import os
 import random
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -35,9 +37,10 @@ from anyio_workflow import (
     unregister_action,
 )
 from anyio_workflow.core.fees import fee_strategy
-from anyio_workflow.errors import InvalidArgument, InvalidType
+from anyio_workflow.errors import AuditError, InvalidArgument, InvalidType, RecordNotStored
 from anyio_workflow.evm import LocalSigner, NonceManagers
-from anyio_workflow.storage import MemoryStore
+from anyio_workflow.storage import LocalStore, MemoryStore
+from anyio_workflow.storage.local import DATA_DIR_ENV
 from anyio_workflow.testing import VirtualClock
 
 from .agents import Gauge, Recorder, Scripted
@@ -83,7 +86,8 @@ async def test_a_successful_run_iterates_like_a_list_of_receipts() -> None:
 async def test_repeated_names_are_made_unique() -> None:
     wf, _ = workflow([Scripted("a"), Scripted("a"), Scripted("b")])
     result = await wf.run("x")
-    assert [o.agent for o in result.outcomes] == ["a[0]", "a[1]", "b"]
+    # auto_store_proofs (the default) adds the workflow's auditor to every run
+    assert [o.agent for o in result.outcomes] == ["a[0]", "a[1]", "b", "AuditorAgent"]
     assert result.outcome("b").output == "b:1"
     with pytest.raises(KeyError, match="no agent named 'zz'"):
         result.outcome("zz")
@@ -134,7 +138,7 @@ async def test_without_fail_fast_every_outcome_is_collected() -> None:
     wf, _ = workflow([Scripted("a"), Scripted("bad", ["fatal"]), Scripted("c")], fail_fast=False)
     result = await wf.run("pay")
     assert result.status is RunStatus.FAILED
-    statuses = [o.status for o in result.outcomes]
+    statuses = [o.status for o in result.by_role(Role.EXECUTOR)]
     assert statuses == [AgentStatus.SUCCEEDED, AgentStatus.FAILED, AgentStatus.SUCCEEDED]
     assert list(result) == ["a:1", "c:1"]
 
@@ -246,12 +250,26 @@ async def test_cancellation_from_outside_propagates_after_the_audit() -> None:
     assert {status for _, role, status in auditor.seen if role is Role.EXECUTOR} == {"cancelled"}
 
 
-async def test_auditor_failures_do_not_change_the_runs_status() -> None:
-    wf, _ = workflow([Scripted("a"), Scripted("audit", ["fatal"], role=Role.AUDITOR)])
+async def test_without_auto_store_proofs_auditor_failures_do_not_change_the_status() -> None:
+    agents = [Scripted("a"), Scripted("audit", ["fatal"], role=Role.AUDITOR)]
+    wf, _ = workflow(agents, auto_store_proofs=False)
     result = await wf.run("pay")
     assert result.ok
     assert result.outcome("audit").status is AgentStatus.FAILED
     assert result.steps == 1  # auditors are not charged
+
+
+async def test_a_run_whose_record_was_not_stored_did_not_succeed() -> None:
+    wf, _ = workflow([Scripted("a"), Scripted("audit", ["fatal"], role=Role.AUDITOR)])
+    result = await wf.run("pay")
+    assert result.status is RunStatus.FAILED
+    assert isinstance(result.error, RecordNotStored)
+    assert "the run's record was not stored: audit failed" in str(result.error)
+    assert result.outcome("a").status is AgentStatus.SUCCEEDED  # the work itself went well
+    with pytest.raises(AuditError, match="record was not stored"):
+        result.raise_for_status()
+    finished = [e for e in result.events if isinstance(e, RunFinished)]
+    assert [e.status for e in finished] == [RunStatus.FAILED]
 
 
 async def test_subscribers_receive_every_event() -> None:
@@ -272,7 +290,9 @@ async def test_subscribers_receive_every_event() -> None:
     assert seen == list(result.events)
     assert isinstance(seen[0], RunStarted)
     finished = [e for e in seen if isinstance(e, AgentFinished)]
-    assert sorted((e.agent, e.attempts) for e in finished) == [("a", 1), ("b", 2)]
+    assert sorted((e.agent, e.attempts) for e in finished) == [
+        ("AuditorAgent", 1), ("a", 1), ("b", 2),
+    ]  # fmt: skip
 
 
 async def test_idempotency_key_returns_the_first_success() -> None:
@@ -391,3 +411,10 @@ def test_fee_strategies_are_data_read_by_name() -> None:
     }  # fmt: skip
     with pytest.raises(ValueError, match="give both fees, or compute"):
         CustomFees(7)
+
+
+async def test_every_run_is_recorded_in_the_data_directory_by_default() -> None:
+    result = await AsyncWorkflow([Scripted("a")]).run("pay")
+    assert result.ok and result.audit is not None and result.audit.stored
+    store = LocalStore(Path(os.environ[DATA_DIR_ENV]) / "records")
+    assert await store.has(result.audit.cid) and await store.has(result.audit.record_cid)
