@@ -47,6 +47,14 @@ def test_demo_json_reports_a_successful_run(backend: str, tmp_path: Path) -> Non
     verified = CliRunner().invoke(
         app, ["verify", summary["cid"], "--store", str(tmp_path), "--json"]
     )
+    # Intact, but nobody said who should have signed it: exit 3, "not checked".
+    assert verified.exit_code == 3, verified.output
+    verdict = json.loads(verified.stdout)
+    assert verdict["integrity"] and verdict["authorship"] == "not checked" and not verdict["ok"]
+    treasury = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"  # the demo's auditor key
+    verified = CliRunner().invoke(
+        app, ["verify", summary["cid"], "--store", str(tmp_path), "--json", "--auditor", treasury]
+    )
     assert verified.exit_code == 0, verified.output
     assert json.loads(verified.stdout)["ok"]
 

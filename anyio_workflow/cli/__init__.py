@@ -464,11 +464,15 @@ def verify(
             )
 
     checks, found = anyio.run(main)
-    ok = all(c.ok for c in checks)
+    ok = all(c.ok for c in checks if c.checked)
+    unchecked = [c for c in checks if not c.checked]
     if as_json:
         print(json.dumps({
-            "cid": str(target), "ok": ok, "run_id": found.run_id if found else None,
-            "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in checks],
+            "cid": str(target), "ok": ok and not unchecked,
+            "integrity": ok, "authorship": "not checked" if unchecked else "checked",
+            "run_id": found.run_id if found else None,
+            "checks": [{"name": c.name, "ok": c.ok, "checked": c.checked, "detail": c.detail}
+                       for c in checks],
         }))  # fmt: skip
     else:
         table = Table(title=f"audit record {target}")
@@ -476,11 +480,25 @@ def verify(
         table.add_column("verdict")
         table.add_column("detail")
         for c in checks:
-            table.add_row(c.name, "[green]ok[/green]" if c.ok else "[red]FAILED[/red]", c.detail)
+            verdict = (
+                "[yellow]not checked[/yellow]" if not c.checked
+                else "[green]ok[/green]" if c.ok else "[red]FAILED[/red]"
+            )  # fmt: skip
+            table.add_row(c.name, verdict, c.detail)
         Console().print(table)
-        Console().print("[green]verified[/green]" if ok else "[red]not verified[/red]")
+        if not ok:
+            Console().print("[red]not verified[/red]")
+        elif unchecked:
+            Console().print(
+                "[yellow]intact, authorship not checked[/yellow]: give --auditor ADDR, or "
+                "--rpc to find the record's anchor and its sender"
+            )
+        else:
+            Console().print("[green]verified[/green]")
     if not ok:
         raise typer.Exit(1)
+    if unchecked:
+        raise typer.Exit(3)
 
 
 def main() -> None:

@@ -71,8 +71,14 @@ async def test_a_run_leaves_a_record_that_verify_accepts(chain: Chain, tmp_path:
             audit.cid, store, auditor=auditor_key.address, eth=EthRpc(client),
             anchor=anchor_address,
         )  # fmt: skip
-    assert [c.name for c in checks] == ["content", "signature", "merkle root", "chain", "anchor"]
-    assert all(c.ok for c in checks), checks
+    assert [c.name for c in checks] == [
+        "content", "signature", "merkle root", "chain", "anchor", "authorship",
+    ]  # fmt: skip
+    assert all(c.ok and c.checked for c in checks), checks
+    async with node.client() as client:  # without --auditor, the anchor's sender decides
+        checks, _ = await verify_record(audit.cid, store, eth=EthRpc(client))
+    authorship = checks[-1]
+    assert authorship.ok and authorship.checked and "the sender of its anchor" in authorship.detail
     assert record is not None and record.run_id == second.run_id
 
     if chain.url is not None:  # the command line, against the real node
@@ -92,7 +98,7 @@ async def test_a_run_leaves_a_record_that_verify_accepts(chain: Chain, tmp_path:
         out = await anyio.to_thread.run_sync(lambda: CliRunner().invoke(app, args))
         assert out.exit_code == 0, out.output
         verdict = json.loads(out.stdout)
-        assert verdict["ok"] and len(verdict["checks"]) == 5
+        assert verdict["ok"] and len(verdict["checks"]) == 6
 
 
 async def _recorded(store: MemoryStore, signer: LocalSigner) -> tuple[AuditorAgent, list[Any]]:
@@ -123,7 +129,34 @@ async def test_each_kind_of_tampering_fails_its_check() -> None:
     verdict = {
         c.name: c.ok for c in (await verify_record(forged_cid, store, auditor=honest.address))[0]
     }
-    assert verdict == {"content": True, "signature": False, "merkle root": True, "chain": True}
+    assert verdict == {
+        "content": True, "signature": False, "merkle root": True, "chain": True,
+        "authorship": False,
+    }  # fmt: skip
+
+    # Rewritten and re-signed by an attacker under his own name: intact, and only the
+    # authorship check can tell. Without an auditor to check against, it says so.
+    rewritten = Envelope(record=last.envelope.record, auditor=mallory.address,
+                         signature=sign_record(last.record, mallory).signature)  # fmt: skip
+    rewritten_cid = await store.put(rewritten.encode(), codec="dag-json")
+    checks, _ = await verify_record(rewritten_cid, store)
+    # (its link to the previous record shows another auditor: that is all that differs)
+    assert {c.name for c in checks if c.checked and not c.ok} == {"chain"}
+    unchecked = [c for c in checks if not c.checked]
+    assert [c.name for c in unchecked] == ["authorship"]
+    assert mallory.address in unchecked[0].detail and "not checked" in unchecked[0].detail
+    checks, _ = await verify_record(rewritten_cid, store, auditor=honest.address)
+    assert {c.name: c.ok for c in checks}["authorship"] is False
+
+    # The same record, encoded otherwise (not canonical): refused, not re-interpreted.
+    loose = last.record.encode().replace(b'{"agents":', b'{ "agents":', 1)
+    loose_record = await store.put(loose, codec="dag-json")
+    loose_envelope = Envelope(record=loose_record, auditor=honest.address,
+                              signature=honest.sign_message(str(loose_record)).hex())  # fmt: skip
+    loose_cid = await store.put(loose_envelope.encode(), codec="dag-json")
+    checks, record = await verify_record(loose_cid, store)
+    assert [(c.name, c.ok) for c in checks] == [("content", False)] and record is None
+    assert "not canonical" in checks[0].detail
 
     # Outcomes edited after the fact (and re-signed): the Merkle root no longer fits.
     edited = last.record.model_copy(
