@@ -8,9 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from anyio_workflow.errors import ExecutionReverted, JsonRpcError, MethodNotFound
+from anyio_workflow.errors import ExecutionReverted, InvalidParams, JsonRpcError, MethodNotFound
 from anyio_workflow.rpc import EthRpc, JsonRpcClient
 
 from ..nodes import Node
@@ -213,3 +214,28 @@ async def test_unknown_methods(node: Node) -> None:
     async with node.client() as client:
         with pytest.raises(MethodNotFound):
             await client.request("eth_doesNotExist")
+
+
+async def test_invalid_params_are_minus_32602(node: Node) -> None:
+    async with node.client() as client:
+        for method, params in (
+            ("eth_getBalance", ["0x12", "latest"]),
+            ("eth_getTransactionCount", ["not an address", "latest"]),
+        ):
+            with pytest.raises(InvalidParams) as info:
+                await client.request(method, params)
+            assert info.value.code == -32602, (node.kind, method)
+
+
+async def test_a_transaction_that_can_never_succeed_is_a_permanent_answer(node: Node) -> None:
+    poor = Account.from_key("0x" + "77" * 32)  # holds nothing on either node
+    signed = poor.sign_transaction(
+        {"to": poor.address, "value": 10**18, "gas": 21_000, "nonce": 0,
+         "chainId": node.chain_id, "maxFeePerGas": 10**10, "maxPriorityFeePerGas": 10**9,
+         "type": 2}
+    )  # fmt: skip
+    async with node.client() as client:
+        with pytest.raises(JsonRpcError) as info:
+            await EthRpc(client).send_raw_transaction(signed.raw_transaction)
+    assert not info.value.transient, (node.kind, info.value)
+    assert "insufficient funds" in str(info.value).lower()
