@@ -92,6 +92,7 @@ from typing import Any, ClassVar
 
 from eth_abi.abi import decode
 from eth_abi.exceptions import DecodingError
+from eth_utils.crypto import keccak
 
 __all__ = [
     "AbiError",
@@ -151,6 +152,7 @@ __all__ = [
     "Veto",
     "WrongChainError",
     "decode_revert",
+    "register_error",
     "error_class_for",
     "error_from_answer",
     "is_transient",
@@ -526,18 +528,25 @@ class ExecutionReverted(JsonRpcError):
     """The call or transaction reverted; ``reason`` is decoded from ``data`` when it can be.
 
     ``reason`` is the string of ``Error(string)``, a description of ``Panic(uint256)``,
-    or ``None`` for a custom error (then ``selector`` names its first four bytes).
+    a known custom error with its arguments (OpenZeppelin's ERC-20/721 errors, the
+    library's contracts', any registered with :func:`register_error`; then
+    ``error_name`` and ``error_args`` hold them), or ``None`` for an unknown custom error
+    (then ``selector`` names its first four bytes).
     """
 
     reason: str | None
     selector: str | None
     panic_code: int | None
+    error_name: str | None
+    error_args: tuple[Any, ...]
 
     def _explain(self, message: str, data: object) -> str:
         decoded = decode_revert(data)
         self.reason = decoded.reason
         self.selector = decoded.selector
         self.panic_code = decoded.panic_code
+        self.error_name = decoded.error_name
+        self.error_args = decoded.args
         if decoded.reason is not None and decoded.reason not in message:
             return f"{message}: {decoded.reason}"
         if decoded.reason is None and decoded.selector is not None:
@@ -641,10 +650,51 @@ class DecodedRevert:
     """What revert data says: ``Error(string)``, ``Panic(uint256)`` or a custom error."""
 
     reason: str | None = None
-    """The ``Error(string)`` message, or a description of the panic."""
+    """The ``Error(string)`` message, a description of the panic, or a known custom error
+    with its arguments (``ERC20InsufficientBalance(0xab..., 5, 7)``)."""
     selector: str | None = None
     """The first four bytes of the data, 0x-hex, when there are at least four."""
     panic_code: int | None = None
+    error_name: str | None = None
+    """A known custom error's name."""
+    args: tuple[Any, ...] = ()
+    """A known custom error's arguments."""
+
+
+_CUSTOM_ERRORS: dict[str, tuple[str, tuple[str, ...]]] = {}
+"""selector -> (name, argument types): the custom errors revert data is decoded against."""
+
+
+def register_error(signature: str) -> str:
+    """Decode reverts with the custom error ``signature`` (``"Name(type,type)"``, canonical
+    types) from now on; returns its selector. The library registers OpenZeppelin's
+    ERC-20 and ERC-721 errors and its own contracts' errors; ``evm.abi.register_errors``
+    registers those of any JSON ABI."""
+    name, _, rest = signature.partition("(")
+    if not name or not rest.endswith(")"):
+        raise InvalidArgument(f"signature: not Name(types): {signature!r}")
+    types = tuple(t for t in rest[:-1].split(",") if t) if rest[:-1] else ()
+    selector = "0x" + keccak(text=signature)[:4].hex()
+    _CUSTOM_ERRORS[selector] = (name, types)
+    return selector
+
+
+for _signature in (  # OpenZeppelin 5's draft-IERC6093 errors
+    "ERC20InsufficientBalance(address,uint256,uint256)", "ERC20InvalidSender(address)",
+    "ERC20InvalidReceiver(address)", "ERC20InsufficientAllowance(address,uint256,uint256)",
+    "ERC20InvalidApprover(address)", "ERC20InvalidSpender(address)",
+    "ERC721InvalidOwner(address)", "ERC721NonexistentToken(uint256)",
+    "ERC721IncorrectOwner(address,uint256,address)", "ERC721InvalidSender(address)",
+    "ERC721InvalidReceiver(address)", "ERC721InsufficientApproval(address,uint256)",
+    "ERC721InvalidApprover(address)", "ERC721InvalidOperator(address)",
+):  # fmt: skip
+    register_error(_signature)
+
+
+def _shown_arg(value: Any) -> str:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    return str(value)
 
 
 def decode_revert(data: object) -> DecodedRevert:
@@ -666,7 +716,13 @@ def decode_revert(data: object) -> DecodedRevert:
             return DecodedRevert(
                 reason=f"panic 0x{code:02x}: {description}", selector=selector, panic_code=code
             )
-    except (DecodingError, OverflowError, UnicodeDecodeError):
+        known = _CUSTOM_ERRORS.get(selector)
+        if known is not None:
+            name, types = known
+            args = tuple(decode(list(types), raw[4:]))
+            reason = f"{name}({', '.join(_shown_arg(a) for a in args)})"
+            return DecodedRevert(reason=reason, selector=selector, error_name=name, args=args)
+    except (DecodingError, OverflowError, UnicodeDecodeError, ValueError):
         pass
     return DecodedRevert(selector=selector)
 

@@ -49,6 +49,9 @@ def artifact(name: str) -> Artifact:
     except FileNotFoundError:
         known = sorted(p.name[:-5] for p in files(__name__).iterdir() if p.name.endswith(".json"))
         raise NotFound(f"no compiled contract {name!r}; known: {', '.join(known)}") from None
+    from ..evm.abi import register_errors
+
+    register_errors(raw["abi"])  # its reverts decode by name
     return Artifact(
         name=raw["contractName"],
         abi=raw["abi"],

@@ -17,7 +17,7 @@ from eth_abi.abi import decode, encode
 from eth_abi.exceptions import DecodingError, EncodingError
 from eth_utils.crypto import keccak
 
-from ..errors import AbiError
+from ..errors import AbiError, register_error
 from .address import to_checksum
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "Function",
     "decode_log",
     "function",
+    "register_errors",
 ]
 
 _SIGNATURE = re.compile(
@@ -93,6 +94,16 @@ class Function:
         except (DecodingError, OverflowError) as exc:
             raise AbiError(f"{self.signature}: cannot decode the return data ({exc})") from None
         return tuple(_normalized(kind, v) for kind, v in zip(self.outputs, values, strict=True))
+
+
+def register_errors(abi: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Decode reverts with every custom error of a JSON ``abi`` from now on (an
+    ``ExecutionReverted`` then says ``Name(arg, ...)``); returns their selectors."""
+    return [
+        register_error(f"{entry['name']}({','.join(_entry_types(entry.get('inputs', [])))})")
+        for entry in abi
+        if entry.get("type") == "error" and isinstance(entry.get("name"), str)
+    ]
 
 
 def function(spec: str, abi: Sequence[Mapping[str, Any]] | None = None) -> Function:

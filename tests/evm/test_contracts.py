@@ -65,6 +65,8 @@ async def test_the_token_mints_transfers_and_logs(node: Node) -> None:
             info.value.selector
             == "0x" + keccak(text="InsufficientBalance(address,uint256,uint256)")[:4].hex()
         )
+        assert info.value.error_name == "InsufficientBalance"  # decoded from its ABI
+        assert info.value.error_args[1:] == (250_000, 10**9)
 
 
 async def test_reverts_decode(node: Node) -> None:
@@ -82,7 +84,8 @@ async def test_reverts_decode(node: Node) -> None:
         assert reason.value.reason == "vault is locked"
         with pytest.raises(ExecutionReverted) as custom:
             await call(function("withCustomError", abi).encode())
-        assert custom.value.reason is None
+        assert custom.value.error_name == "Unauthorized"  # the artifact's ABI names it
+        assert custom.value.reason is not None and custom.value.reason.startswith("Unauthorized(")
         assert (
             custom.value.selector == "0x" + keccak(text="Unauthorized(address,uint256)")[:4].hex()
         )

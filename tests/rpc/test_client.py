@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import anyio
 import pytest
+from eth_abi.abi import encode
+from eth_utils.crypto import keccak
 
 from anyio_workflow.devnet import Anvil
 from anyio_workflow.errors import (
@@ -12,6 +14,7 @@ from anyio_workflow.errors import (
     MethodNotFound,
     RpcError,
 )
+from anyio_workflow.evm.abi import register_errors
 from anyio_workflow.rpc import EthRpc, HttpTransport, JsonRpcClient
 
 from .helpers import (
@@ -114,6 +117,12 @@ async def test_node_errors_map_to_classes(anvil: Anvil) -> None:
         (error_string("not enough USDC"), "not enough USDC", None),
         (panic(0x11), "panic 0x11: arithmetic overflow or underflow", 0x11),
         (bytes.fromhex("deadbeef") + b"\0" * 32, None, None),
+        (  # OpenZeppelin 5's ERC-20 error, known without any ABI
+            keccak(text="ERC20InsufficientBalance(address,uint256,uint256)")[:4]
+            + encode(["address", "uint256", "uint256"], ["0x" + "ab" * 20, 5, 7]),
+            "ERC20InsufficientBalance(0x" + "ab" * 20 + ", 5, 7)",
+            None,
+        ),
     ],
 )
 async def test_reverts_are_decoded(
@@ -130,6 +139,17 @@ async def test_reverts_are_decoded(
     assert not error.transient
     if reason is None:
         assert "custom error 0xdeadbeef" in str(error)
+
+
+async def test_a_users_abi_names_its_custom_errors(anvil: Anvil) -> None:
+    abi = [{"type": "error", "name": "OverLimit", "inputs": [
+        {"name": "limit", "type": "uint256"}, {"name": "asked", "type": "uint256"}]}]  # fmt: skip
+    (selector,) = register_errors(abi)
+    data = bytes.fromhex(selector[2:]) + encode(["uint256", "uint256"], [10, 12])
+    async with JsonRpcClient(anvil.url) as client:
+        with pytest.raises(ExecutionReverted, match=r"OverLimit\(10, 12\)") as info:
+            await EthRpc(client).call({"data": reverting_init_code(data)})
+    assert info.value.error_name == "OverLimit" and info.value.error_args == (10, 12)
 
 
 async def test_a_stopped_node_is_a_transient_transport_error() -> None:
