@@ -117,7 +117,26 @@ async def test_run_executes_a_users_workflow_against_a_real_node(tmp_path: Path)
             "not a valid private key",
         ),
         (["run", "{file}:workflow", "--params", "{{"], {}, "not JSON"),
+        (["run", "{file}:workflow", "--params", "[1,2]"], {}, "params must be a JSON object"),
+        (
+            ["run", "{file}:workflow", "--rpc", "1=ftp://user:s3cret@host/KEY"],
+            {},
+            "expected CHAIN=URL with an http(s) URL, got 1=ftp://host/***",
+        ),
+        (["run", "{file}:workflow", "--action", "bad action!"], {}, "action: String should"),
         (["run", "{file}:missing"], {}, "is not an AsyncWorkflow"),
+        (
+            [
+                "verify",
+                "baguqeerafvyrmqvxe2yeialcpsu7xlbs6xefgd5rsa6mjwycewdrpeq2jcaq",
+                "--store",
+                ".",
+                "--rpc",
+                "notaurl",
+            ],
+            {},
+            "not an http(s) URL",
+        ),
     ],
 )
 def test_run_rejects_bad_input_with_one_line_and_exit_code_2(
@@ -127,5 +146,18 @@ def test_run_rejects_bad_input_with_one_line_and_exit_code_2(
     path.write_text(WORKFLOW_FILE.format(to="0x" + "11" * 20))
     args = [a.format(file=path) if "{file}" in a else a.replace("{{", "{") for a in args]
     out = CliRunner().invoke(app, args, env={**env, "COLUMNS": "250"})
-    assert out.exit_code == 2
-    assert message in out.output and "Traceback" not in out.output
+    assert out.exit_code == 2, out.output
+    assert message in " ".join(out.output.split()), out.output
+    assert "Traceback" not in out.output and "s3cret" not in out.output
+    assert "ExceptionGroup" not in out.output
+
+
+def test_a_run_without_a_key_says_where_one_comes_from(tmp_path: Path) -> None:
+    path = tmp_path / "flow.py"
+    path.write_text(WORKFLOW_FILE.format(to="0x" + "11" * 20))
+    out = CliRunner().invoke(
+        app, ["run", f"{path}:workflow", "--json"], env={"ANYIO_WORKFLOW_PRIVATE_KEY": None}
+    )
+    assert out.exit_code == 1, out.output
+    error = json.loads(out.stdout)["error"]
+    assert "ANYIO_WORKFLOW_PRIVATE_KEY" in error and "--keystore" in error

@@ -61,7 +61,8 @@ def resolve_signer(signer: Signer | None, ctx: AgentContext) -> Signer:
     if ctx.signer is None:
         raise NotFound(
             "signer: this agent has no signer of its own and AsyncWorkflow(signer=...) "
-            "was not given one"
+            "was not given one (from the command line: set ANYIO_WORKFLOW_PRIVATE_KEY, or "
+            "give --keystore with ANYIO_WORKFLOW_KEYSTORE_PASSWORD)"
         )
     return ctx.signer
 

@@ -14,11 +14,13 @@ from typing import Annotated, Any
 
 import anyio
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..errors import single_error
+from ..core.redact import redact_url
+from ..errors import InvalidArgument, single_error
 from ..workflow.engine import AsyncWorkflow
 from ..workflow.events import (
     AgentFinished,
@@ -67,6 +69,15 @@ def _apply(event: Event, progress: Progress, tasks: dict[str, Any], overall: Any
         colour = "green" if event.status.value == "succeeded" else "red"
         progress.update(tasks[event.agent], completed=1, status=f"[{colour}]{event.status.value}")
         progress.advance(overall)
+
+
+def _first_line(error: BaseException) -> str:
+    """A validation error's first complaint, one line: the field and what is wrong."""
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "value"
+        return f"{where}: {first['msg']}"
+    return str(getattr(error, "short_message", None) or error).splitlines()[0]
 
 
 def _error_line(error: BaseException) -> str:
@@ -289,7 +300,10 @@ def _rpc_overrides(values: list[str]) -> dict[int, str]:
     for value in values:
         chain_text, _, url = value.partition("=")
         if not chain_text.isdigit() or not url.startswith(("http://", "https://")):
-            raise typer.BadParameter(f"expected CHAIN=URL, got {value[:12]}...", param_hint="--rpc")
+            shown = f"{chain_text[:20]}={redact_url(url)}" if url else redact_url(value)
+            raise typer.BadParameter(
+                f"expected CHAIN=URL with an http(s) URL, got {shown}", param_hint="--rpc"
+            )
         overrides[int(chain_text)] = url
     return overrides
 
@@ -356,14 +370,21 @@ def run(
         parsed = json.loads(params) if params is not None else None
     except json.JSONDecodeError as exc:
         raise typer.BadParameter(f"not JSON: {exc.msg}", param_hint="--params") from None
-    if action is not None:
-        task: Any = Task.coerce(action, chain_id=chain_id, params=parsed)
-    elif file_task is not None:
-        task = Task.coerce(file_task, chain_id=chain_id, params=parsed)
-    else:
+    if parsed is not None and not isinstance(parsed, dict):
+        raise typer.BadParameter(
+            f'params must be a JSON object ({{"to": ...}}), not a {type(parsed).__name__}',
+            param_hint="--params",
+        )
+    if action is None and file_task is None:
         raise typer.BadParameter(
             "give --action, or define `task` in the file", param_hint="--action"
         )
+    try:
+        task: Any = Task.coerce(
+            action if action is not None else file_task, chain_id=chain_id, params=parsed
+        )
+    except (ValidationError, InvalidArgument) as exc:
+        raise typer.BadParameter(_first_line(exc), param_hint="task") from None
 
     async def main() -> WorkflowResult:
         return await _run(workflow, task, progress=not as_json)
@@ -445,6 +466,9 @@ def verify(
                 raise typer.BadParameter(str(exc), param_hint=name) from None
     if sum(x is not None for x in (store, kubo, gateway)) != 1:
         raise typer.BadParameter("give exactly one of --store, --kubo, --gateway")
+    for name, url in (("--rpc", rpc), ("--kubo", kubo), ("--gateway", gateway)):
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise typer.BadParameter(f"not an http(s) URL: {redact_url(url)}", param_hint=name)
 
     async def main() -> tuple[list[Any], Any]:
         async with AsyncExitStack() as stack:
@@ -507,11 +531,13 @@ def main() -> None:
         sys.argv.remove("--debug")
     try:
         app()
-    except Exception as exc:  # one clear line, unless --debug
+    except Exception as raised:  # one clear line, unless --debug
         if debug:
             raise
-        console.print(f"[red]error:[/red] {type(exc).__name__}: {exc}")
-        sys.exit(1)
+        exc = single_error(raised)
+        bad_input = isinstance(exc, ValidationError | InvalidArgument)
+        console.print(f"[red]error:[/red] {type(exc).__name__}: {_first_line(exc)}")
+        sys.exit(2 if bad_input else 1)
 
 
 if __name__ == "__main__":
