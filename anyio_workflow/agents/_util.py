@@ -14,9 +14,11 @@ from .context import AgentContext
 __all__ = ["Amount", "base_units", "resolve_signer", "token_decimals"]
 
 Amount = int | Decimal | str
-"""Base units as an ``int``; or a ``Decimal`` (or its text) in whole tokens."""
+"""Base units as an ``int``; whole units as a ``Decimal``; or a string that says its unit
+(``"750000 DAI"``, ``"2.5 ETH"``)."""
 
 DECIMALS = function("decimals() returns (uint8)")
+SYMBOL = function("symbol() returns (string)")
 BALANCE_OF = function("balanceOf(address) returns (uint256)")
 TRANSFER = function("transfer(address,uint256) returns (bool)")
 APPROVE = function("approve(address,uint256) returns (bool)")
@@ -25,23 +27,54 @@ TRANSFER_TOPIC = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523
 """keccak("Transfer(address,address,uint256)"): the event every ERC-20 and ERC-721 move emits."""
 
 
+FORMS = (
+    "give an int in base units (1500000), a Decimal in whole units (Decimal('1.5')), "
+    "or a string with its unit ('1.5 USDC')"
+)
+
+
+def split_amount(amount: str, field: str = "amount") -> tuple[Decimal, str]:
+    """``"750000 DAI"`` -> ``(Decimal("750000"), "DAI")``; a string without its unit is
+    ambiguous (base units, or whole ones?) and refused."""
+    parts = amount.split()
+    if len(parts) != 2:
+        raise InvalidArgument(f"{field}: {amount!r} does not say its unit: {FORMS}")
+    number, unit = parts
+    try:
+        value = Decimal(number)
+    except InvalidOperation:
+        raise InvalidArgument(f"{field}: not a number: {number!r} ({FORMS})") from None
+    return value, unit
+
+
 def base_units(
-    amount: Amount, decimals: int, field: str = "amount", *, uint256: bool = True
+    amount: Amount,
+    decimals: int,
+    field: str = "amount",
+    *,
+    unit: str | None = None,
+    uint256: bool = True,
 ) -> int:
-    """``amount`` in base units: an ``int`` is taken as is; a ``Decimal`` (or a string) is
-    whole tokens, and may not have more decimal places than the token has."""
+    """``amount`` in base units: an ``int`` is taken as is; a ``Decimal`` is whole units,
+    and may not have more decimal places than ``decimals``; a string says its unit
+    (``"2.5 ETH"``), which must be ``unit`` when that is given. A bare number as a string
+    is refused as ambiguous."""
     if isinstance(amount, bool | float):
-        raise InvalidArgument(f"{field}: give an int in base units or a Decimal, not {amount!r}")
+        raise InvalidArgument(f"{field}: {amount!r} is not an amount: {FORMS}")
     if isinstance(amount, int):
         if amount < 0:
             raise InvalidArgument(f"{field}: must not be negative, got {amount}")
         if amount >= 2**256:
             raise InvalidArgument(f"{field}: {amount} does not fit in a uint256")
         return amount
-    try:
-        value = Decimal(amount)
-    except (InvalidOperation, TypeError, ValueError):
-        raise InvalidArgument(f"{field}: not a number: {amount!r}") from None
+    if isinstance(amount, str):
+        value, said = split_amount(amount, field)
+        if unit is not None and said.upper() != unit.upper():
+            raise InvalidArgument(f"{field}: {amount!r} is in {said}, but this pays {unit}")
+    elif isinstance(amount, Decimal):
+        value = amount
+    else:
+        raise InvalidArgument(f"{field}: {amount!r} is not an amount: {FORMS}")
     if not value.is_finite() or value < 0:
         raise InvalidArgument(f"{field}: must be a finite, non-negative amount, got {amount}")
     scaled = value.scaleb(decimals)
@@ -79,6 +112,13 @@ async def token_decimals(eth: EthRpc, token: str) -> int:
     raw = await eth.call({"to": to_checksum(token), "data": DECIMALS.calldata()})
     (decimals,) = DECIMALS.decode_output(raw)
     return int(decimals)
+
+
+async def token_symbol(eth: EthRpc, token: str) -> str:
+    """The token's ``symbol()``. Cancellation: a read; cancelled, nothing changed."""
+    raw = await eth.call({"to": to_checksum(token), "data": SYMBOL.calldata()})
+    (symbol,) = SYMBOL.decode_output(raw)
+    return str(symbol)
 
 
 async def token_balance(eth: EthRpc, token: str, owner: str) -> int:

@@ -4,7 +4,7 @@ when the workflow was built without agents.
 =====================  ==========================================================
 action                 params
 =====================  ==========================================================
-``transfer``           ``to``, ``amount`` (base units, or a Decimal string), ``token``
+``transfer``           ``to``, ``amount`` (base units, or with its unit: ``"0.5 ETH"``), ``token``
                        (an ERC-20; the chain's coin without it)
 ``batch_transfer``     ``payouts`` (``[{"to", "amount"}, ...]``), ``token``, ``batcher``
 ``mint_erc721_batch``  ``count``, ``contract`` (else the ``erc721`` service), ``to``

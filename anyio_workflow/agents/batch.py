@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import anyio
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..chains import chain
 from ..core.fees import GasStrategy
 from ..core.task import Task
 from ..errors import InvalidArgument, NotFound
@@ -37,6 +38,7 @@ from ._util import (
     base_units,
     resolve_signer,
     token_decimals,
+    token_symbol,
 )
 from .base import BaseAgent, Role
 from .context import AgentContext
@@ -51,12 +53,13 @@ PAY_TOKEN = function("payToken(address,address[],uint256[])")
 
 
 class Payout(BaseModel):
-    """One payment: a recipient and an amount (base units, or whole tokens as a Decimal)."""
+    """One payment: a recipient and an amount (base units as an ``int``, or a string with
+    its unit: ``"12.5 USDC"``)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     to: Address
-    amount: int | str = Field(description="Base units (int), or whole tokens as text.")
+    amount: int | str = Field(description='Base units (int), or with its unit ("12.5 USDC").')
 
 
 @dataclass(frozen=True)
@@ -153,12 +156,14 @@ class BatchTransferAgent(BaseAgent[AgentContext]):
         self.strategy = strategy
         """The fee strategy of this agent's transactions; the workflow's when ``None``."""
 
-    async def _amounts(self, eth: EthRpc) -> list[int]:
+    async def _amounts(self, eth: EthRpc, chain_id: int) -> list[int]:
         needs_scale = any(not isinstance(p.amount, int) for p in self.payouts)
-        decimals = 18
+        coin = chain(chain_id)
+        decimals, unit = coin.decimals, coin.native_symbol
         if needs_scale and self.token is not None:
             decimals = await token_decimals(eth, self.token)
-        return [base_units(p.amount, decimals, f"payouts[{i}].amount")
+            unit = await token_symbol(eth, self.token)
+        return [base_units(p.amount, decimals, f"payouts[{i}].amount", unit=unit)
                 for i, p in enumerate(self.payouts)]  # fmt: skip
 
     def _single(self, to: str, amount: int) -> TxRequest:
@@ -194,7 +199,7 @@ class BatchTransferAgent(BaseAgent[AgentContext]):
         eth = ctx.eth(chain_id)
         signer = resolve_signer(self.signer, ctx)
         sender = ctx.sender(signer, chain_id, strategy=self.strategy)
-        amounts = await self._amounts(eth)
+        amounts = await self._amounts(eth, chain_id)
         indexes = list(range(len(self.payouts)))
         singles = [self._single(self.payouts[i].to, amounts[i]) for i in indexes]
         report = BatchReport(batched=False)

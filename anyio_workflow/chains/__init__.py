@@ -1,12 +1,29 @@
-"""Chains as data: what the library needs to know of each network it sends to."""
+"""Chains as data: what the library needs to know of each network it sends to, and the
+well-known tokens on each (so that an amount can say its unit: ``"750000 DAI"``)."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["CHAINS", "Chain", "chain"]
+from ..errors import NotFound
+
+__all__ = ["CHAINS", "Chain", "Token", "chain", "register_token", "token"]
 
 GWEI = 10**9
+
+
+class Token(BaseModel):
+    """A token a chain is known to have."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    symbol: str = Field(min_length=1, max_length=16)
+    address: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
+    decimals: int = Field(ge=0, le=77)
+
+
+def _tokens(*rows: tuple[str, str, int]) -> tuple[Token, ...]:
+    return tuple(Token(symbol=s, address=a, decimals=d) for s, a, d in rows)
 
 
 class Chain(BaseModel):
@@ -21,15 +38,36 @@ class Chain(BaseModel):
     eip1559: bool = True
     min_priority_fee: int = Field(0, ge=0, description="Wei; nodes drop tips below it.")
     block_time: float = Field(12.0, gt=0, description="Seconds, for waits and deadlines.")
+    tokens: tuple[Token, ...] = ()
 
 
 CHAINS: dict[int, Chain] = {
     c.id: c
     for c in (
-        Chain(id=1, name="ethereum"),
+        Chain(
+            id=1,
+            name="ethereum",
+            tokens=_tokens(  # the issuers' published mainnet contracts
+                ("USDC", "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48", 6),
+                ("USDT", "0xdAC17F958D2ee523a2206206994597C13D831ec7", 6),
+                ("DAI", "0x6B175474E89094C44Da98b954EedeAC495271d0F", 18),
+                ("WETH", "0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2", 18),
+            ),
+        ),
         # Bor's txpool refuses tips under 30 gwei (its default price limit since 2023).
         Chain(
-            id=137, name="polygon", native_symbol="POL", min_priority_fee=30 * GWEI, block_time=2
+            id=137,
+            name="polygon",
+            native_symbol="POL",
+            min_priority_fee=30 * GWEI,
+            block_time=2,
+            tokens=_tokens(
+                ("USDC", "0x3c499c542cEF5E3811e1192ce70d8cC03d5c3359", 6),  # native USDC
+                ("USDC.e", "0x2791Bca1f2de4661ED88A30C99A7a9449Aa84174", 6),  # bridged
+                ("USDT", "0xc2132D05D31c914a87C6611C10748AEb04B58e8F", 6),
+                ("DAI", "0x8f3Cf7ad23Cd3CaDbD9735AFf958023239c6A063", 18),
+                ("WETH", "0x7ceB23fD6bC0adD59E62ac25578270cFf1b9f619", 18),
+            ),
         ),
         Chain(id=11155111, name="sepolia"),
         Chain(id=1337, name="devnet", block_time=1),
@@ -41,3 +79,32 @@ CHAINS: dict[int, Chain] = {
 def chain(chain_id: int) -> Chain:
     """The known chain of that id, or a generic EIP-1559 chain with no tip floor."""
     return CHAINS.get(chain_id) or Chain(id=chain_id, name=f"chain-{chain_id}")
+
+
+_REGISTERED: dict[tuple[int, str], Token] = {}
+
+
+def register_token(chain_id: int, symbol: str, address: str, decimals: int) -> Token:
+    """Make ``symbol`` name ``address`` on ``chain_id`` (a devnet's test token, say), for
+    amounts such as ``"100 USDC"``; it takes precedence over the chain's data."""
+    found = Token(symbol=symbol, address=address, decimals=decimals)
+    _REGISTERED[(chain_id, symbol.upper())] = found
+    return found
+
+
+def token(chain_id: int, symbol: str) -> Token:
+    """The token ``symbol`` names on ``chain_id``; :class:`NotFound` lists the known ones."""
+    key = symbol.upper()
+    found = _REGISTERED.get((chain_id, key)) or next(
+        (t for t in chain(chain_id).tokens if t.symbol.upper() == key), None
+    )
+    if found is None:
+        known = sorted(
+            {t.symbol for t in chain(chain_id).tokens}
+            | {s for (c, s) in _REGISTERED if c == chain_id}
+        )
+        raise NotFound(
+            f"token: no token {symbol!r} is known on chain {chain_id} "
+            f"(known: {', '.join(known) or 'none'}; register_token() adds one)"
+        )
+    return found

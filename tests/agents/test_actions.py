@@ -45,7 +45,7 @@ async def test_transfer_and_batch_transfer_actions(chain: Chain) -> None:
         eth = EthRpc(client)
         batcher = await deploy(node, eth, "BatchPayer")
         workflow = AsyncWorkflow(rpc={node.chain_id: chain.rpc}, signer=signer)
-        one = await workflow.run("transfer", params={"to": vendors[0], "amount": "0.5"},
+        one = await workflow.run("transfer", params={"to": vendors[0], "amount": "0.5 ETH"},
                                  chain_id=node.chain_id)  # fmt: skip
         assert one.ok and await eth.get_balance(vendors[0]) == 5 * 10**17
         payouts = [{"to": v, "amount": 1000} for v in vendors]

@@ -87,7 +87,7 @@ def test_amounts_and_fees_are_checked_locally() -> None:
     with pytest.raises(InvalidArgument, match="does not fit in a uint256"):
         base_units(2**256, 18)
     with pytest.raises(InvalidArgument, match="does not fit in a uint256"):
-        base_units("1e80", 18)
+        base_units("1e80 ETH", 18)
     with pytest.raises(ValueError, match="less than or equal to"):
         TxRequest(to="0x" + "11" * 20, value=2**256)
     with pytest.raises(ValueError, match="the tip is part of the max fee"):

@@ -22,6 +22,7 @@ from anyio_workflow.agents import (
     RiskMonitorAgent,
 )
 from anyio_workflow.agents._util import base_units, token_balance
+from anyio_workflow.chains import register_token
 from anyio_workflow.contracts import artifact
 from anyio_workflow.errors import ExecutionReverted
 from anyio_workflow.evm import LocalSigner
@@ -48,20 +49,46 @@ async def usdc(chain: Chain, eth: EthRpc, holder: str, amount: int) -> str:
 
 @pytest.mark.parametrize(
     ("amount", "decimals", "expected"),
-    [(5, 6, 5), (Decimal("1.5"), 6, 1_500_000), ("0.000001", 6, 1), (Decimal("2"), 0, 2)],
-)
+    [(5, 6, 5), (Decimal("1.5"), 6, 1_500_000), ("0.000001 USDC", 6, 1), (Decimal("2"), 0, 2),
+     ("750000 DAI", 18, 750_000 * 10**18)],
+)  # fmt: skip
 def test_amounts_in_base_units(amount: Any, decimals: int, expected: int) -> None:
     assert base_units(amount, decimals) == expected
 
 
 @pytest.mark.parametrize(
     ("amount", "message"),
-    [(Decimal("0.0000001"), "more decimal places"), (-1, "negative"), (1.5, "not 1.5"),
-     ("ten", "not a number"), (True, "not True")],
+    [(Decimal("0.0000001"), "more decimal places"), (-1, "negative"),
+     (1.5, "1.5 is not an amount"), ("ten USDC", "not a number"), (True, "True is not"),
+     ("12.5", r"'12.5' does not say its unit: give an int in base units \(1500000\), a "
+              r"Decimal in whole units \(Decimal\('1.5'\)\), or a string with its unit"),
+     ("1 DAI", "'1 DAI' is in DAI, but this pays USDC")],
 )  # fmt: skip
 def test_bad_amounts_are_clear_errors(amount: Any, message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        base_units(amount, 6)
+        base_units(amount, 6, unit="USDC")
+
+
+async def test_amounts_and_tokens_by_their_symbols(chain: Chain) -> None:
+    node = chain.node
+    payer, bob = node.accounts[1].address, node.accounts[6].address
+    async with node.client() as client:
+        eth = EthRpc(client)
+        token = await usdc(chain, eth, payer, 10**12)
+        register_token(node.chain_id, "USDC", token, 6)  # the devnet's test USDC
+        before = await eth.get_balance(bob)
+        agents = [
+            Erc20TransferAgent("USDC", bob, "12.5 USDC"),
+            NativeTransferAgent(bob, "0.25 ETH"),
+        ]
+        result = await workflow(chain, agents).run("pay", chain_id=node.chain_id)
+        assert result.ok, result.error
+        assert await token_balance(eth, token, bob) == 12_500_000
+        assert await eth.get_balance(bob) - before == 25 * 10**16
+        wrong = await workflow(chain, [Erc20TransferAgent(token, bob, "1 DAI")]).run(
+            "pay", chain_id=node.chain_id
+        )
+        assert "'1 DAI' is in DAI, but this pays USDC" in str(wrong.error)
 
 
 async def test_native_and_erc20_transfers(chain: Chain) -> None:
