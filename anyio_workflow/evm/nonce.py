@@ -63,8 +63,12 @@ class Reservation:
         self.broadcasted = False
 
     def broadcast(self) -> None:
-        """Say the node accepted the transaction: the nonce is spent."""
+        """Say the node accepted the transaction (or may have it): the nonce is spent."""
         self.broadcasted = True
+
+    def refused(self) -> None:
+        """Say the node refused the transaction outright: the nonce is free again."""
+        self.broadcasted = False
 
     def __repr__(self) -> str:
         return f"<Reservation nonce={self.value}{' broadcast' if self.broadcasted else ''}>"

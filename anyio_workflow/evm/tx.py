@@ -50,6 +50,7 @@ from ..errors import (
     TransactionError,
     WrongChainError,
 )
+from ..journal.journal import Journal, TxState
 from ..rpc.eth import EthRpc
 from .accounts import Signer
 from .address import Address
@@ -154,11 +155,15 @@ class TxSender:
         oracle: FeeOracle | None = None,
         queue: SendQueue | None = None,
         nonces: NonceManager | None = None,
+        durable: Journal | None = None,
+        labels: tuple[str, str] = ("", ""),
         **options: Any,
     ) -> None:
         """``settings``, or its fields as keywords (``TxSender(eth, signer, 1,
         poll_interval=0.05)``); ``oracle``, ``queue`` and ``nonces`` are shared with the
-        other senders of the chain (each sender makes its own when not given)."""
+        other senders of the chain (each sender makes its own when not given). With
+        ``durable``, every transaction's intent and signed bytes are recorded there before
+        they act (``labels`` are the run id and agent recorded with them)."""
         if options:
             base = settings.model_dump(exclude_unset=True) if settings is not None else {}
             settings = SendSettings(**{**base, **options})
@@ -191,6 +196,9 @@ class TxSender:
             )
         self.queue = queue
         """Shared by the senders of a chain: admits transactions by urgency."""
+        self.durable = durable
+        """Where intents and signed bytes are kept before they act (``None``: nowhere)."""
+        self.labels = labels
         self.journal: list[str] = []
         """Every hash this sender signed and sent, in order."""
 
@@ -270,13 +278,21 @@ class TxSender:
                 f"over the fee cap of {self.fee_cap} wei",
                 details="Nothing was sent. Raise the cap, or wait and try again.",
             )
+        intent = None
+        if self.durable is not None:
+            intent = await self.durable.intent(
+                run_id=self.labels[0], agent=self.labels[1], chain_id=self.chain_id,
+                account=self.signer.address, request=request.model_dump(mode="json"),
+            )  # fmt: skip
         if self.queue is None:
-            return await self._send(request, gas, quote)
+            return await self._send(request, gas, quote, intent)
         deadline = anyio.current_time() + self.receipt_timeout
         async with self.queue.slot(self.fee_strategy, deadline):
-            return await self._send(request, gas, quote)
+            return await self._send(request, gas, quote, intent)
 
-    async def _send(self, request: TxRequest, gas: int, quote: FeeQuote) -> TxReceipt:
+    async def _send(
+        self, request: TxRequest, gas: int, quote: FeeQuote, intent: str | None = None
+    ) -> TxReceipt:
         served = await self.eth.served_chain_id()
         if served != self.chain_id:  # before anything is signed for it
             raise WrongChainError(self.eth.client.endpoint, self.chain_id, served)
@@ -285,11 +301,24 @@ class TxSender:
         for _ in range(3):
             async with self.nonces.reserve(self.eth) as reservation:
                 signed = self._sign(request, reservation.value, gas, quote.fields)
+                if intent is not None:
+                    assert self.durable is not None
+                    # Durable before the bytes can reach a node; and from here their nonce
+                    # is spent, whatever happens to the broadcast, since a resume would
+                    # send these very bytes again.
+                    await self.durable.signed(
+                        intent, nonce=reservation.value, tx_hash=signed.hash, raw=signed.raw
+                    )
+                    reservation.broadcast()
                 self.journal.append(signed.hash)
                 try:
                     await self._broadcast(signed.raw)
                 except JsonRpcError as exc:  # the node answered: it does not have it
                     self.journal.remove(signed.hash)
+                    if intent is not None:
+                        assert self.durable is not None
+                        await self.durable.refused(intent, signed.hash)
+                        reservation.refused()  # recorded as never to be sent: free again
                     if "nonce too" not in exc.message.lower():
                         raise
                     last_error = exc
@@ -303,7 +332,12 @@ class TxSender:
                     ) from exc
                 else:
                     reservation.broadcast()
-                    return await self._confirm(request, reservation.value, gas, quote, signed.hash)
+                    if intent is not None:
+                        assert self.durable is not None
+                        await self.durable.moved(intent, TxState.BROADCAST, signed.hash)
+                    return await self._confirm(
+                        request, reservation.value, gas, quote, signed.hash, intent
+                    )
             await self.nonces.resync(self.eth)
         assert last_error is not None
         raise last_error
@@ -321,7 +355,13 @@ class TxSender:
                 await anyio.sleep(self.poll_interval * attempt)
 
     async def _confirm(
-        self, request: TxRequest, nonce: int, gas: int, quote: FeeQuote, first: str
+        self,
+        request: TxRequest,
+        nonce: int,
+        gas: int,
+        quote: FeeQuote,
+        first: str,
+        intent: str | None = None,
     ) -> TxReceipt:
         """Wait for one of ``hashes`` to be mined, replacing the transaction when stuck.
 
@@ -340,7 +380,7 @@ class TxSender:
                         for tx_hash in reversed(hashes):
                             receipt = await self.eth.get_transaction_receipt(tx_hash)
                             if receipt is not None:
-                                return await self._settle(receipt, nonce, hashes)
+                                return await self._settle(receipt, nonce, hashes, intent)
                         # The block height only tells whether the transaction is stuck:
                         # it is read at most every STUCK_CHECK seconds.
                         now = anyio.current_time()
@@ -354,7 +394,9 @@ class TxSender:
                                 head - sent_at >= self.stuck_after_blocks
                                 or now - since >= self.stuck_after_seconds
                             ):
-                                fees = await self._replace(request, nonce, gas, fees, hashes)
+                                fees = await self._replace(
+                                    request, nonce, gas, fees, hashes, intent
+                                )
                                 sent_at, since = head, now
                     except RpcError as exc:
                         if not exc.transient:
@@ -368,13 +410,22 @@ class TxSender:
             ) from None
 
     async def _replace(
-        self, request: TxRequest, nonce: int, gas: int, fees: dict[str, int], hashes: list[str]
+        self,
+        request: TxRequest,
+        nonce: int,
+        gas: int,
+        fees: dict[str, int],
+        hashes: list[str],
+        intent: str | None = None,
     ) -> dict[str, int]:
         """Send the same transaction on the same nonce with bumped fees; the new fees."""
         bumped = self._bump(fees)
         if bumped is None or len(hashes) > self.max_replacements:
             return fees
         signed = self._sign(request, nonce, gas, bumped)
+        if intent is not None:
+            assert self.durable is not None
+            await self.durable.signed(intent, nonce=nonce, tx_hash=signed.hash, raw=signed.raw)
         self.journal.append(signed.hash)
         hashes.append(signed.hash)
         try:
@@ -384,6 +435,13 @@ class TxSender:
             # bump: the receipts loop tells which.
             if "nonce too low" not in exc.message.lower():
                 hashes.pop()
+                if intent is not None:
+                    assert self.durable is not None
+                    await self.durable.refused(intent, signed.hash)
+        else:
+            if intent is not None:
+                assert self.durable is not None
+                await self.durable.moved(intent, TxState.BROADCAST, signed.hash)
         return bumped
 
     def _bump(self, fees: dict[str, int]) -> dict[str, int] | None:
@@ -398,7 +456,9 @@ class TxSender:
             return None
         return {"maxFeePerGas": max_fee, "maxPriorityFeePerGas": min(tip, max_fee)}
 
-    async def _settle(self, receipt: dict[str, Any], nonce: int, hashes: list[str]) -> TxReceipt:
+    async def _settle(
+        self, receipt: dict[str, Any], nonce: int, hashes: list[str], intent: str | None = None
+    ) -> TxReceipt:
         if self.confirmations > 1:
             while await self.eth.block_number() - receipt["blockNumber"] + 1 < self.confirmations:  # noqa: ASYNC110
                 await anyio.sleep(self.poll_interval)
@@ -417,6 +477,10 @@ class TxSender:
             replaced=tuple(h for h in hashes if h != mined),
             strategy=self.strategy,
         )
+        if intent is not None and self.durable is not None:
+            state = TxState.MINED if result.status == 1 else TxState.FAILED
+            with anyio.CancelScope(shield=True):  # what the chain did is not to be lost
+                await self.durable.moved(intent, state, mined)
         if result.status != 1:
             raise TransactionError(f"transaction {mined} reverted on chain", hashes, result)
         return result

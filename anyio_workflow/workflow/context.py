@@ -21,6 +21,7 @@ from ..evm.gas import FeeOracle
 from ..evm.nonce import NonceManagers
 from ..evm.schedule import SendQueue
 from ..evm.tx import SendSettings, TxSender
+from ..journal.journal import Journal
 from ..rpc.client import JsonRpcClient
 from ..rpc.eth import EthRpc
 from ..storage.stores import ContentStore
@@ -47,6 +48,7 @@ class WorkflowContext:
         "_ready",
         "config",
         "exhausted",
+        "journal",
         "nonces",
         "run_id",
         "services",
@@ -72,8 +74,10 @@ class WorkflowContext:
         signer: Signer | None = None,
         store: ContentStore | None = None,
         nonces: NonceManagers | None = None,
+        journal: Journal | None = None,
     ) -> None:
         self.run_id = run_id
+        self.journal = journal
         self.task = task
         self.config = config
         self.services = services
@@ -190,7 +194,10 @@ class WorkflowContext:
         if queue is None:  # one per chain and run: fast goes before eco
             queue = self._queues[chain] = SendQueue()
         nonces = self.nonces.get(chain, signer.address)
-        return TxSender(eth, signer, chain, settings, oracle=oracle, queue=queue, nonces=nonces)
+        return TxSender(
+            eth, signer, chain, settings, oracle=oracle, queue=queue, nonces=nonces,
+            durable=self.journal, labels=(self.run_id, ""),
+        )  # fmt: skip
 
     def service(self, name: str) -> Any:
         """The service registered under ``name``, with a clear error if there is none.

@@ -11,6 +11,7 @@ Every task lives in a task group that ``run`` waits for, so nothing outlives a r
 
 from __future__ import annotations
 
+import os
 import random
 import time
 import uuid
@@ -46,6 +47,7 @@ from ..errors import (
 )
 from ..evm.accounts import Signer
 from ..evm.nonce import NonceManagers
+from ..journal.journal import Journal, SqliteJournal
 from ..rpc.client import JsonRpcClient
 from ..storage.local import default_store
 from ..storage.stores import ContentStore
@@ -97,6 +99,9 @@ class AsyncWorkflow:
     :param nonces: the nonce managers of the accounts this workflow sends from; one of its
         own when not given. Workflows that send from one account at the same time must
         share one.
+    :param journal: where every transaction's intent and signed bytes are recorded before
+        they act: a :class:`~anyio_workflow.journal.Journal`, or a path for a
+        :class:`~anyio_workflow.journal.SqliteJournal` (``ctx.journal``).
     :param services: anything else the user's agents need, as ``ctx.services``.
     """
 
@@ -114,6 +119,7 @@ class AsyncWorkflow:
         store: ContentStore | None = None,
         auditor: BaseAgent[Any] | None = None,
         nonces: NonceManagers | None = None,
+        journal: Journal | str | os.PathLike[str] | None = None,
         **services: Any,
     ) -> None:
         if isinstance(agents, BaseAgent):
@@ -145,6 +151,9 @@ class AsyncWorkflow:
         self.signer = signer
         self.store = store
         self.nonces = nonces if nonces is not None else NonceManagers()
+        self.journal: Journal | None = (
+            journal if journal is None or isinstance(journal, Journal) else SqliteJournal(journal)
+        )
         self._clock: Clock = clock or time.monotonic
         self._sleep: Sleep = sleep or anyio.sleep
         self._rng = rng or random.Random()
@@ -180,6 +189,7 @@ class AsyncWorkflow:
             store=store if store is not None else self.store,
             auditor=self._auditor,
             nonces=self.nonces,
+            journal=self.journal,
             **{**self.services, **services},
         )
 
@@ -347,6 +357,7 @@ class _Run:
             signer=workflow.signer,
             store=workflow.store,
             nonces=workflow.nonces,
+            journal=workflow.journal,
         )
 
     def emit(self, event: Event) -> None:
