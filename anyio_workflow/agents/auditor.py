@@ -77,6 +77,7 @@ class AuditorAgent(BaseAgent[AgentContext]):
                 outcomes=[o for o in ctx.outcomes if o.role is not Role.AUDITOR],
                 duration=ctx.elapsed(),
                 previous=self.previous,
+                sent=ctx.sent(),
             )
             envelope = sign_record(record, self.signer)
             summary = AuditSummary(

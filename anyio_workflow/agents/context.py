@@ -60,6 +60,10 @@ class AgentContext(RunContext, Protocol):
         send queue and nonce managers; ``strategy`` defaults to the workflow's."""
         ...
 
+    def sent(self) -> list[tuple[str, int, str]]:
+        """Every transaction the run's senders sent: ``(agent, chain_id, hash)``."""
+        ...
+
     def service(self, name: str) -> Any:
         """The user's service registered under ``name``."""
         ...

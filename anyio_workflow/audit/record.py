@@ -247,8 +247,13 @@ def build_record(
     outcomes: Iterable[Any],
     duration: float,
     previous: CID | None,
+    sent: Iterable[tuple[str, int, str]] = (),
 ) -> tuple[AuditRecord, StandardMerkleTree]:
-    """The record of a run from its outcomes (``AgentOutcome``), and its Merkle tree."""
+    """The record of a run from its outcomes (``AgentOutcome``), and its Merkle tree.
+
+    ``sent`` is every transaction the run's senders sent (``(agent, chain_id, hash)``):
+    those no outcome reports (their agent failed, or was cancelled before its receipt) are
+    listed too, with no status: nothing the run sent is missing from its record."""
     agents: list[AgentEntry] = []
     transactions: list[TxEntry] = []
     for outcome in outcomes:
@@ -285,6 +290,11 @@ def build_record(
                 error=_error_text(error),
             )
         )  # fmt: skip
+    listed = {t.hash for t in transactions}
+    for agent, chain_id, tx_hash in sent:
+        if tx_hash not in listed:
+            transactions.append(TxEntry(agent=agent, chain_id=chain_id, hash=tx_hash))
+            listed.add(tx_hash)
     leaves = record_leaves(run_id, agents, transactions)
     tree = StandardMerkleTree.of(leaves, LEAF_ENCODING)
     record = AuditRecord(

@@ -5,6 +5,7 @@ which implements the :class:`~anyio_workflow.core.RunContext` and
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from typing import Any
 
 import anyio
@@ -28,6 +29,10 @@ from ..storage.stores import ContentStore
 
 __all__ = ["RunContext", "WorkflowContext"]
 
+CURRENT_AGENT: ContextVar[str] = ContextVar("anyio_workflow_agent", default="")
+"""The (unique) name of the agent whose task is running: the engine sets it in each
+agent's task, so that what ``ctx`` hands out knows whose it is."""
+
 
 class WorkflowContext:
     """What an agent sees of the run it is part of.
@@ -46,6 +51,7 @@ class WorkflowContext:
         "_outcomes",
         "_queues",
         "_ready",
+        "_senders",
         "config",
         "exhausted",
         "journal",
@@ -78,6 +84,7 @@ class WorkflowContext:
     ) -> None:
         self.run_id = run_id
         self.journal = journal
+        self._senders: list[tuple[str, TxSender]] = []
         self.task = task
         self.config = config
         self.services = services
@@ -194,10 +201,23 @@ class WorkflowContext:
         if queue is None:  # one per chain and run: fast goes before eco
             queue = self._queues[chain] = SendQueue()
         nonces = self.nonces.get(chain, signer.address)
-        return TxSender(
+        agent = CURRENT_AGENT.get()
+        sender = TxSender(
             eth, signer, chain, settings, oracle=oracle, queue=queue, nonces=nonces,
-            durable=self.journal, labels=(self.run_id, ""),
+            durable=self.journal, labels=(self.run_id, agent),
         )  # fmt: skip
+        self._senders.append((agent, sender))
+        return sender
+
+    def sent(self) -> list[tuple[str, int, str]]:
+        """Every transaction the run's senders signed and sent, whatever became of it:
+        ``(agent, chain_id, hash)``, in order per sender. What the record lists even when
+        the agent that sent it failed or was cancelled."""
+        return [
+            (agent, sender.chain_id, tx_hash)
+            for agent, sender in self._senders
+            for tx_hash in sender.journal
+        ]
 
     def service(self, name: str) -> Any:
         """The service registered under ``name``, with a clear error if there is none.

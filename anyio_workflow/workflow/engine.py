@@ -52,7 +52,7 @@ from ..rpc.client import JsonRpcClient
 from ..storage.local import default_store
 from ..storage.stores import ContentStore
 from . import registry
-from .context import WorkflowContext
+from .context import CURRENT_AGENT, WorkflowContext
 from .events import (
     AgentFinished,
     AgentStarted,
@@ -476,6 +476,7 @@ class _Run:
         limiter: anyio.CapacityLimiter,
         scope: anyio.CancelScope,
     ) -> None:
+        CURRENT_AGENT.set(outcome.agent)  # this task's own copy of the context
         try:
             async with limiter:
                 await self.attempts(agent, outcome)

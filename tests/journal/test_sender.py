@@ -88,3 +88,28 @@ async def test_a_workflow_with_a_journal_path_records_every_transaction(tmp_path
     entries = reopened.entries(result.run_id)
     assert {e.mined for e in entries} == {r.hash for r in result}
     assert all(e.state is TxState.MINED for e in entries) and len(entries) == 3
+
+
+async def test_a_run_cut_by_its_deadline_still_records_what_it_sent() -> None:
+    from anyio_workflow import AsyncWorkflow, AsyncWorkflowConfig, RunStatus
+    from anyio_workflow.agents import NativeTransferAgent
+    from anyio_workflow.storage import MemoryStore
+
+    devnet = EvmDevnet()
+    signer = LocalSigner("0x" + devnet.accounts[0].key.hex())
+    async with devnet.client() as client:
+        await client.request("evm_setAutomine", [False])  # nothing is mined: all wait
+        agents = [NativeTransferAgent(devnet.accounts[i].address, 10 + i) for i in (1, 2, 3)]
+        workflow = AsyncWorkflow(
+            agents, AsyncWorkflowConfig(timeout=1.0), rpc={devnet.chain_id: devnet.transport},
+            signer=signer, store=MemoryStore(),
+        )  # fmt: skip
+        result = await workflow.run("pay", chain_id=devnet.chain_id)
+        assert result.status is RunStatus.TIMED_OUT
+        audit = result.audit
+        assert audit is not None and audit.stored
+        recorded = {t.hash: t for t in audit.record.transactions}
+        assert len(recorded) == 3  # every broadcast is in the record, receipt or not
+        for tx_hash, entry in recorded.items():
+            assert entry.status is None and entry.agent.startswith("NativeTransferAgent")
+            assert await EthRpc(client).get_transaction(tx_hash) is not None  # the node has it
