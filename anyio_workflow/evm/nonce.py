@@ -33,7 +33,7 @@ embedded devnets of chain 1 in one process, a restarted anvil, a fork).
 from __future__ import annotations
 
 import heapq
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from typing import Protocol
 
@@ -116,6 +116,15 @@ class NonceManager:
             self._reset()
             self._loop = loop
 
+    async def claim(self, nonces: Iterable[int]) -> None:
+        """Hold ``nonces`` as spent: signed bytes on them are in a journal and may yet be
+        (re)sent, so no other payment may take them. Cancelled, it claims nothing."""
+        self._bind()
+        async with self._lock:
+            self._broadcast.update(nonces)
+            self._free = [n for n in self._free if n not in self._broadcast]
+            heapq.heapify(self._free)
+
     @property
     def reserved(self) -> frozenset[int]:
         return frozenset(self._reserved)
@@ -139,6 +148,8 @@ class NonceManager:
             if self._free:
                 nonce = heapq.heappop(self._free)
             else:
+                while self._next in self._broadcast:  # claimed by a journal's bytes
+                    self._next += 1
                 nonce = self._next
                 self._next += 1
             self._reserved.add(nonce)

@@ -50,7 +50,7 @@ from ..errors import (
     TransactionError,
     WrongChainError,
 )
-from ..journal.journal import Journal, TxState
+from ..journal.journal import Journal, JournalEntry, TxState
 from ..rpc.eth import EthRpc
 from .accounts import Signer
 from .address import Address
@@ -280,10 +280,21 @@ class TxSender:
             )
         intent = None
         if self.durable is not None:
-            intent = await self.durable.intent(
+            before = self.durable.take(
                 run_id=self.labels[0], agent=self.labels[1], chain_id=self.chain_id,
-                account=self.signer.address, request=request.model_dump(mode="json"),
+                request=request.model_dump(mode="json"),
             )  # fmt: skip
+            if before is not None and before.state is not TxState.INTENT:
+                return await self._resume(request, before)
+            if before is not None:
+                intent = before.intent  # recorded, never signed: sign it now
+            else:
+                intent = await self.durable.intent(
+                    run_id=self.labels[0], agent=self.labels[1], chain_id=self.chain_id,
+                    account=self.signer.address, request=request.model_dump(mode="json"),
+                )  # fmt: skip
+                self.durable.mark_taken(intent)
+            await self._claim_journaled_nonces()
         if self.queue is None:
             return await self._send(request, gas, quote, intent)
         deadline = anyio.current_time() + self.receipt_timeout
@@ -307,8 +318,9 @@ class TxSender:
                     # is spent, whatever happens to the broadcast, since a resume would
                     # send these very bytes again.
                     await self.durable.signed(
-                        intent, nonce=reservation.value, tx_hash=signed.hash, raw=signed.raw
-                    )
+                        intent, nonce=reservation.value, tx_hash=signed.hash, raw=signed.raw,
+                        gas=gas, fees=quote.fields,
+                    )  # fmt: skip
                     reservation.broadcast()
                 self.journal.append(signed.hash)
                 try:
@@ -342,6 +354,59 @@ class TxSender:
         assert last_error is not None
         raise last_error
 
+    async def _claim_journaled_nonces(self) -> None:
+        """Before this account signs anything new: hold every nonce the journal has signed
+        bytes on, unsettled, so that no new payment takes one of them."""
+        assert self.durable is not None
+        held = [
+            e.nonce
+            for e in self.durable.unsettled()
+            if e.chain_id == self.chain_id and e.account == self.signer.address
+            and e.nonce is not None
+        ]  # fmt: skip
+        if held:
+            await self.nonces.claim(held)
+
+    async def _resume(self, request: TxRequest, entry: JournalEntry) -> TxReceipt:
+        """Meet an intent the journal has from an earlier process: report what the chain
+        did with it, or send its signed bytes again, as they are; never sign anew.
+
+        Cancellation: as :meth:`send` after the broadcast: the bytes stay sent.
+        """
+        assert self.durable is not None and entry.nonce is not None
+        if entry.state is TxState.FAILED or not entry.pending:
+            raise TransactionError(
+                f"intent {entry.intent} failed in an earlier run; it is not sent again",
+                list(entry.hashes),
+            )
+        await self._claim_journaled_nonces()
+        self.journal.extend(entry.pending)
+        for tx_hash in reversed(entry.pending):
+            receipt = await self.eth.get_transaction_receipt(tx_hash)
+            if receipt is not None:  # it was mined: report it, pay nothing
+                settled = entry.state in (TxState.MINED, TxState.FAILED)
+                record = None if settled else entry.intent  # recorded already, or now
+                return await self._settle(receipt, entry.nonce, list(entry.hashes), record)
+        latest = entry.pending[-1]
+        try:
+            await self._broadcast(entry.raw[latest])  # the same bytes: the same transaction
+        except JsonRpcError as exc:
+            raise TransactionError(
+                f"intent {entry.intent}: its bytes on nonce {entry.nonce} are refused "
+                f"({exc.short_message}); nothing else is sent for it",
+                list(entry.hashes),
+            ) from exc
+        if entry.state is not TxState.BROADCAST:
+            await self.durable.moved(entry.intent, TxState.BROADCAST, latest)
+        fees = entry.fees
+        quote = FeeQuote(self.strategy, fees.get("maxFeePerGas", fees.get("gasPrice", 0)),
+                         fees.get("maxPriorityFeePerGas", fees.get("gasPrice", 0)), 0,
+                         legacy="gasPrice" in fees)  # fmt: skip
+        return await self._confirm(
+            request, entry.nonce, entry.gas or request.gas or 21_000, quote, latest,
+            entry.intent, known=list(entry.pending),
+        )  # fmt: skip
+
     async def _broadcast(self, raw: bytes, attempts: int = 3) -> None:
         """Send signed bytes, again on a transient failure: the same bytes are the same
         transaction, so a node that got them the first time answers "already known"."""
@@ -362,6 +427,7 @@ class TxSender:
         quote: FeeQuote,
         first: str,
         intent: str | None = None,
+        known: list[str] | None = None,
     ) -> TxReceipt:
         """Wait for one of ``hashes`` to be mined, replacing the transaction when stuck.
 
@@ -369,7 +435,7 @@ class TxSender:
         invite a retry that sends a second transaction. Any other failure, and the
         timeout, raise :class:`TransactionError` with every hash sent.
         """
-        hashes = [first]
+        hashes = list(known) if known else [first]
         fees = dict(quote.fields)
         sent_at: int | None = None
         checked = since = anyio.current_time()
@@ -425,7 +491,9 @@ class TxSender:
         signed = self._sign(request, nonce, gas, bumped)
         if intent is not None:
             assert self.durable is not None
-            await self.durable.signed(intent, nonce=nonce, tx_hash=signed.hash, raw=signed.raw)
+            await self.durable.signed(
+                intent, nonce=nonce, tx_hash=signed.hash, raw=signed.raw, gas=gas, fees=bumped
+            )
         self.journal.append(signed.hash)
         hashes.append(signed.hash)
         try:

@@ -80,6 +80,9 @@ class JournalEntry:
     """The hash that was mined, when one was."""
     refused: tuple[str, ...] = ()
     """Hashes a node refused outright: never to be sent again."""
+    gas: int | None = None
+    fees: dict[str, int] = field(default_factory=dict)
+    """The fee fields of the latest signed bytes (``maxFeePerGas``... or ``gasPrice``)."""
 
     @property
     def pending(self) -> tuple[str, ...]:
@@ -115,7 +118,8 @@ def _fold(entry: JournalEntry | None, event: dict[str, Any], raw: bytes | None) 
             raise InvalidArgument(f"intent {entry.intent}: signed needs a nonce, hash and bytes")
         return replace(
             entry, state=state, nonce=event["nonce"], hashes=(*entry.hashes, tx_hash),
-            raw={**entry.raw, tx_hash: raw},
+            raw={**entry.raw, tx_hash: raw}, gas=event.get("gas"),
+            fees=dict(event.get("fees") or {}),
         )  # fmt: skip
     if tx_hash is not None and tx_hash not in entry.hashes:
         raise InvalidArgument(f"intent {entry.intent}: {tx_hash} was never signed for it")
@@ -132,6 +136,7 @@ class Journal(ABC):
 
     def __init__(self) -> None:
         self._entries: dict[str, JournalEntry] = {}
+        self._taken: set[str] = set()  # intents matched to a send in this process
 
     async def intent(
         self, *, run_id: str, agent: str, chain_id: int, account: str, request: dict[str, Any]
@@ -145,9 +150,20 @@ class Journal(ABC):
         )  # fmt: skip
         return intent
 
-    async def signed(self, intent: str, *, nonce: int, tx_hash: str, raw: bytes) -> None:
-        """Record signed bytes; durable when this returns: only then may they be sent."""
-        event = {"kind": "signed", "intent": intent, "nonce": nonce, "hash": tx_hash}
+    async def signed(
+        self,
+        intent: str,
+        *,
+        nonce: int,
+        tx_hash: str,
+        raw: bytes,
+        gas: int | None = None,
+        fees: dict[str, int] | None = None,
+    ) -> None:
+        """Record signed bytes (with their gas and fee fields); durable when this returns:
+        only then may they be sent."""
+        event = {"kind": "signed", "intent": intent, "nonce": nonce, "hash": tx_hash,
+                 "gas": gas, "fees": fees or {}}  # fmt: skip
         await self._append(event, raw)
 
     async def moved(self, intent: str, state: TxState, tx_hash: str | None = None) -> None:
@@ -171,6 +187,29 @@ class Journal(ABC):
     def entries(self, run_id: str | None = None) -> list[JournalEntry]:
         """Every intent (of ``run_id``), in the order they were recorded."""
         return [e for e in self._entries.values() if run_id is None or e.run_id == run_id]
+
+    def take(
+        self, *, run_id: str, agent: str, chain_id: int, request: dict[str, Any]
+    ) -> JournalEntry | None:
+        """The earliest recorded intent of this run's ``agent`` for the same ``request``
+        on ``chain_id`` that no send of this process has taken yet, now taken: a resumed
+        run's sends meet the intents of the run before, in order, instead of paying
+        again."""
+        for entry in self._entries.values():
+            if (
+                entry.intent not in self._taken
+                and entry.run_id == run_id
+                and entry.agent == agent
+                and entry.chain_id == chain_id
+                and entry.request == request
+            ):
+                self._taken.add(entry.intent)
+                return entry
+        return None
+
+    def mark_taken(self, intent: str) -> None:
+        """Say a send of this process owns ``intent`` (one it recorded itself)."""
+        self._taken.add(intent)
 
     def unsettled(self) -> list[JournalEntry]:
         """The intents that were signed and not settled: what a resume must reconcile."""

@@ -204,7 +204,8 @@ class WorkflowContext:
         agent = CURRENT_AGENT.get()
         sender = TxSender(
             eth, signer, chain, settings, oracle=oracle, queue=queue, nonces=nonces,
-            durable=self.journal, labels=(self.run_id, agent),
+            # A resumed run (same idempotency key) meets its earlier intents by this key.
+            durable=self.journal, labels=(self.task.idempotency_key or self.run_id, agent),
         )  # fmt: skip
         self._senders.append((agent, sender))
         return sender
