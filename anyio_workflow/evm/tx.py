@@ -293,7 +293,6 @@ class TxSender:
                     run_id=self.labels[0], agent=self.labels[1], chain_id=self.chain_id,
                     account=self.signer.address, request=request.model_dump(mode="json"),
                 )  # fmt: skip
-                self.durable.mark_taken(intent)
             await self._claim_journaled_nonces()
         if self.queue is None:
             return await self._send(request, gas, quote, intent)
@@ -346,7 +345,7 @@ class TxSender:
                     reservation.broadcast()
                     if intent is not None:
                         assert self.durable is not None
-                        await self.durable.moved(intent, TxState.BROADCAST, signed.hash)
+                        await self.durable.moved(intent, TxState.BROADCAST, signed.hash, wait=False)
                     return await self._confirm(
                         request, reservation.value, gas, quote, signed.hash, intent
                     )
@@ -397,7 +396,7 @@ class TxSender:
                 list(entry.hashes),
             ) from exc
         if entry.state is not TxState.BROADCAST:
-            await self.durable.moved(entry.intent, TxState.BROADCAST, latest)
+            await self.durable.moved(entry.intent, TxState.BROADCAST, latest, wait=False)
         fees = entry.fees
         quote = FeeQuote(self.strategy, fees.get("maxFeePerGas", fees.get("gasPrice", 0)),
                          fees.get("maxPriorityFeePerGas", fees.get("gasPrice", 0)), 0,
@@ -509,7 +508,7 @@ class TxSender:
         else:
             if intent is not None:
                 assert self.durable is not None
-                await self.durable.moved(intent, TxState.BROADCAST, signed.hash)
+                await self.durable.moved(intent, TxState.BROADCAST, signed.hash, wait=False)
         return bumped
 
     def _bump(self, fees: dict[str, int]) -> dict[str, int] | None:
@@ -547,8 +546,8 @@ class TxSender:
         )
         if intent is not None and self.durable is not None:
             state = TxState.MINED if result.status == 1 else TxState.FAILED
-            with anyio.CancelScope(shield=True):  # what the chain did is not to be lost
-                await self.durable.moved(intent, state, mined)
+            # Queued, not waited for: the chain keeps what it did, and a resume reads it.
+            await self.durable.moved(intent, state, mined, wait=False)
         if result.status != 1:
             raise TransactionError(f"transaction {mined} reverted on chain", hashes, result)
         return result

@@ -141,12 +141,16 @@ class Journal(ABC):
     async def intent(
         self, *, run_id: str, agent: str, chain_id: int, account: str, request: dict[str, Any]
     ) -> str:
-        """Record that ``agent`` of ``run_id`` is to send ``request``; its intent id."""
+        """Record that ``agent`` of ``run_id`` is to send ``request``; its intent id. The
+        record is committed with the next durable write (its signed bytes, at the latest):
+        an intent that dies unsigned may be signed afresh anyway."""
         intent = uuid.uuid4().hex
+        self._taken.add(intent)  # the sender that asked owns it: no other may take it
         await self._append(
             {"kind": "intent", "intent": intent, "run_id": run_id, "agent": agent,
              "chain_id": chain_id, "account": account, "request": request},
             None,
+            wait=False,
         )  # fmt: skip
         return intent
 
@@ -166,12 +170,16 @@ class Journal(ABC):
                  "gas": gas, "fees": fees or {}}  # fmt: skip
         await self._append(event, raw)
 
-    async def moved(self, intent: str, state: TxState, tx_hash: str | None = None) -> None:
+    async def moved(
+        self, intent: str, state: TxState, tx_hash: str | None = None, *, wait: bool = True
+    ) -> None:
         """Record that the intent is now ``state`` (``broadcast``, or a final state), with
-        the hash concerned."""
+        the hash concerned. ``wait=False`` queues it for the next commit instead of making
+        one: for states a resume finds out from the chain anyway (broadcast, mined)."""
         if state in (TxState.INTENT, TxState.SIGNED):
             raise InvalidArgument(f"state: use intent() or signed() for {state}")
-        await self._append({"kind": state.value, "intent": intent, "hash": tx_hash}, None)
+        event = {"kind": state.value, "intent": intent, "hash": tx_hash}
+        await self._append(event, None, wait=wait)
 
     async def refused(self, intent: str, tx_hash: str) -> None:
         """Record that a node refused ``tx_hash`` outright (it can never be mined): the
@@ -207,10 +215,6 @@ class Journal(ABC):
                 return entry
         return None
 
-    def mark_taken(self, intent: str) -> None:
-        """Say a send of this process owns ``intent`` (one it recorded itself)."""
-        self._taken.add(intent)
-
     def unsettled(self) -> list[JournalEntry]:
         """The intents that were signed and not settled: what a resume must reconcile."""
         return [e for e in self._entries.values() if e.state in (TxState.SIGNED, TxState.BROADCAST)]
@@ -223,7 +227,14 @@ class Journal(ABC):
         _fold(self._entries.get(event["intent"]), event, raw)  # raises on a bad move
 
     @abstractmethod
-    async def _append(self, event: dict[str, Any], raw: bytes | None) -> None: ...
+    async def _append(
+        self, event: dict[str, Any], raw: bytes | None, *, wait: bool = True
+    ) -> None: ...
+
+    @abstractmethod
+    async def flush(self) -> None:
+        """Commit what is queued (states recorded with ``wait=False``). Cancellation:
+        shielded; it completes."""
 
     @abstractmethod
     async def aclose(self) -> None:
@@ -237,11 +248,14 @@ class MemoryJournal(Journal):
         super().__init__()
         self.events: list[tuple[dict[str, Any], bytes | None]] = []
 
-    async def _append(self, event: dict[str, Any], raw: bytes | None) -> None:
+    async def _append(self, event: dict[str, Any], raw: bytes | None, *, wait: bool = True) -> None:
         self._check(event, raw)
         await anyio.lowlevel.checkpoint()
         self.events.append((event, raw))
         self._apply(event, raw)
+
+    async def flush(self) -> None:
+        """Nothing is queued in memory. Cancellation: nothing to abandon."""
 
     async def aclose(self) -> None:
         """Nothing to release. Cancellation: nothing to abandon."""
@@ -294,10 +308,14 @@ class SqliteJournal(Journal):
                     "before it are intact"
                 ) from None
 
-    async def _append(self, event: dict[str, Any], raw: bytes | None) -> None:
+    async def _append(self, event: dict[str, Any], raw: bytes | None, *, wait: bool = True) -> None:
         self._check(event, raw)
         write = _Write(event, raw)
         self._queue.append(write)
+        if not wait:  # committed, in order, with the next write that waits
+            self._apply(event, raw)
+            await anyio.lowlevel.checkpoint()
+            return
         async with self._bound_lock():
             if not write.done:
                 batch, self._queue = self._queue, []
@@ -313,6 +331,15 @@ class SqliteJournal(Journal):
         if write.error is not None:
             raise write.error
         self._apply(event, raw)
+
+    async def flush(self) -> None:
+        """Commit what is queued (states recorded with ``wait=False``). Cancellation:
+        shielded; it completes."""
+        with anyio.CancelScope(shield=True):
+            async with self._bound_lock():
+                batch, self._queue = self._queue, []
+                if batch:
+                    await anyio.to_thread.run_sync(self._commit, batch)
 
     def _bound_lock(self) -> anyio.Lock:
         """The commit lock of the running event loop (a journal outlives ``anyio.run``)."""
@@ -335,8 +362,9 @@ class SqliteJournal(Journal):
         self.commits += 1
 
     async def aclose(self) -> None:
-        """Wait for the commit under way, then close the file. Cancellation: shielded."""
+        """Commit what is queued, then close the file. Cancellation: shielded."""
         with anyio.CancelScope(shield=True):
+            await self.flush()
             async with self._bound_lock():
                 self._db.close()
 

@@ -279,6 +279,8 @@ class AsyncWorkflow:
                     clients = await self._rpc.open(stack)
                 result = await _Run(self, model, agents, clients).execute()
         finally:
+            if self.journal is not None:  # the run's last states, queued: on disk now
+                await self.journal.flush()
             if key is not None:
                 self._inflight.discard(key)
         if key is not None and result.ok:
