@@ -228,6 +228,7 @@ def main() -> None:
     with anvil_process(args.rpc) as url, tempfile.TemporaryDirectory() as scratch:
         journaled = anyio.run(ours, url, n, key, to, True, str(Path(scratch) / "j.db"))
     figures["journaled_tx_per_s"] = journaled["tx_per_s"]
+    figures["journaled_replacements"] = journaled["replacements"]
     figures["journal_overhead"] = journaled["tx_per_s"] / result["tx_per_s"]
     figures["tx_per_s"] = result["tx_per_s"]
     figures["nonces_ok"] = all(r["nonces_ok"] for r in (result, default, journaled))
