@@ -2,8 +2,10 @@
 and fail when a figure it gates is worse than half its goal.
 
 It is an alarm, not the measurement: ``--quick`` runs are short and noisy, so the margin
-is wide (a ">= 8" goal fails under 4, a "<= 1.5" goal over 3); the full runs, recorded in
-docs/benchmarks.md, are the figures. Each benchmark names its gated figures and their
+is wide (a ">= 8" goal fails under 4, a "<= 1.5" goal over 3), and a benchmark that rings
+is run once more: it fails only if it rings again (anvil 1.7.1 now and then leaves a
+transaction queued for the 12 s stuck backstop, which sinks one run's figures and not the
+next's); the full runs, recorded in docs/benchmarks.md, are the figures. Each benchmark names its gated figures and their
 goals in its JSON (``"goals": {"path.to.key": [">=", 8]}``).
 
     python benchmarks/_gate.py              # every benchmark
@@ -55,23 +57,27 @@ def main() -> int:
     names = sys.argv[1:] or sorted(p.stem for p in HERE.glob("*.py") if not p.stem.startswith("_"))
     failed = False
     for name in names:
-        started = time.perf_counter()
-        out = subprocess.run(
-            [sys.executable, str(HERE / f"{name}.py"), "--quick", "--json"],
-            capture_output=True,
-            text=True,
-        )
-        took = time.perf_counter() - started
-        if out.returncode != 0:
-            print(f"{name}: FAILED to run ({took:.0f} s)\n{out.stderr[-2000:]}")
-            failed = True
-            continue
-        figures = json.loads(out.stdout.strip().splitlines()[-1])
-        found = alarms(figures)
-        shown = ", ".join(f"{k}={lookup(figures, k)!r:.8}" for k in figures["goals"])
-        print(f"{name}: {'ALARM' if found else 'ok'} in {took:.0f} s: {shown}")
-        for line in found:
-            print(f"  {line}")
+        for attempt in (1, 2):
+            started = time.perf_counter()
+            out = subprocess.run(
+                [sys.executable, str(HERE / f"{name}.py"), "--quick", "--json"],
+                capture_output=True,
+                text=True,
+            )
+            took = time.perf_counter() - started
+            if out.returncode != 0:
+                print(f"{name}: FAILED to run ({took:.0f} s)\n{out.stderr[-2000:]}")
+                found = ["did not run"]
+                continue
+            figures = json.loads(out.stdout.strip().splitlines()[-1])
+            found = alarms(figures)
+            shown = ", ".join(f"{k}={lookup(figures, k)!r:.8}" for k in figures["goals"])
+            verdict = "ok" if not found else "ALARM" if attempt == 2 else "rang, once more"
+            print(f"{name}: {verdict} in {took:.0f} s: {shown}")
+            for line in found:
+                print(f"  {line}")
+            if not found:
+                break
         failed = failed or bool(found)
     return 1 if failed else 0
 
