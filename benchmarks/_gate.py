@@ -5,8 +5,9 @@ It is an alarm, not the measurement: ``--quick`` runs are short and noisy, so th
 is wide (a ">= 8" goal fails under 4, a "<= 1.5" goal over 3), and a benchmark that rings
 is run once more: it fails only if it rings again (anvil 1.7.1 now and then leaves a
 transaction queued for the 12 s stuck backstop, which sinks one run's figures and not the
-next's); the full runs, recorded in docs/benchmarks.md, are the figures. Each benchmark names its gated figures and their
-goals in its JSON (``"goals": {"path.to.key": [">=", 8]}``).
+next's); the full runs, recorded in docs/benchmarks.md, are the figures. Each benchmark
+names its gated figures and their goals in its JSON (``"goals": {"path.to.key": [">=",
+8]}``).
 
     python benchmarks/_gate.py              # every benchmark
     python benchmarks/_gate.py latency      # some of them
