@@ -10,6 +10,7 @@ import json
 import sys
 import time
 from contextlib import AsyncExitStack
+from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
@@ -407,6 +408,42 @@ def run(
             Console().print(f"  audit record {audit.cid}")
     if not result.ok:
         raise typer.Exit(1)
+
+
+@app.command()
+def runs(
+    journal: Annotated[str, typer.Option(help="a journal file (SqliteJournal)")],
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object on stdout")] = False,
+) -> None:
+    """List the runs a journal knows, with their transactions' states: what a resume would
+    reconcile (signed or broadcast, not settled)."""
+    from collections import Counter
+
+    from ..journal import SqliteJournal
+
+    path = Path(journal)
+    if not path.is_file():
+        raise typer.BadParameter(f"no journal at {path}", param_hint="--journal")
+    found = SqliteJournal(path)
+    by_run: dict[str, Counter[str]] = {}
+    for entry in found.entries():
+        by_run.setdefault(entry.run_id, Counter())[entry.state.value] += 1
+    anyio.run(found.aclose)
+    listing: list[dict[str, Any]] = [
+        {"run": run, "transactions": sum(states.values()), "states": dict(states),
+         "unsettled": states["signed"] + states["broadcast"]}
+        for run, states in by_run.items()
+    ]  # fmt: skip
+    if as_json:
+        print(json.dumps({"journal": str(path), "runs": listing}))
+        return
+    table = Table(title=f"journal {path}")
+    for column in ("run", "transactions", "states", "unsettled"):
+        table.add_column(column)
+    for row in listing:
+        shown = ", ".join(f"{k} {v}" for k, v in sorted(row["states"].items()))
+        table.add_row(str(row["run"]), str(row["transactions"]), shown, str(row["unsettled"]))
+    Console().print(table)
 
 
 @app.command()

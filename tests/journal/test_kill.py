@@ -78,3 +78,29 @@ async def _trial(rng: random.Random, journal: Path) -> None:
         mined = [e for e in reopened.entries() if e.state is TxState.MINED]
         assert len(mined) == COUNT and len({e.mined for e in mined}) == COUNT
         await reopened.aclose()
+
+
+def test_the_runs_command_lists_a_journals_runs(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from anyio_workflow.cli import app
+
+    async def record() -> None:
+        journal = SqliteJournal(tmp_path / "runs.db")
+        done = await journal.intent(run_id="payroll-1", agent="a", chain_id=1,
+                                    account="0x" + "11" * 20, request={})  # fmt: skip
+        await journal.signed(done, nonce=0, tx_hash="0xa1", raw=b"x")
+        await journal.moved(done, TxState.MINED, "0xa1")
+        open_ = await journal.intent(run_id="payroll-1", agent="b", chain_id=1,
+                                     account="0x" + "11" * 20, request={})  # fmt: skip
+        await journal.signed(open_, nonce=1, tx_hash="0xa2", raw=b"y")
+        await journal.aclose()
+
+    anyio.run(record)
+    out = CliRunner().invoke(app, ["runs", "--journal", str(tmp_path / "runs.db"), "--json"])
+    assert out.exit_code == 0, out.output
+    (run,) = json.loads(out.stdout)["runs"]
+    assert run == {"run": "payroll-1", "transactions": 2,
+                   "states": {"mined": 1, "signed": 1}, "unsettled": 1}  # fmt: skip
+    missing = CliRunner().invoke(app, ["runs", "--journal", str(tmp_path / "nope.db")])
+    assert missing.exit_code == 2 and "no journal at" in missing.output
