@@ -366,16 +366,16 @@ def _default_ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-def retry_after(value: str | None) -> float | None:
+def retry_after(header: str | None) -> float | None:
     """``Retry-After`` in seconds: a number of seconds, or an HTTP date (RFC 9110 10.2.3);
     ``None`` when absent or unreadable."""
-    if not value:
+    if not header:
         return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
+    text = header.strip()
+    if text.isdigit():
+        return int(text) * 1.0  # seconds (a wait, not an amount)
     try:
-        when = parsedate_to_datetime(value)
+        when = parsedate_to_datetime(text)
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
