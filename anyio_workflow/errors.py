@@ -29,6 +29,9 @@ pydantic model rejects raises pydantic's ``ValidationError``, which names the fi
     ├── Veto                           raised by a validator: the run must not go ahead
     ├── StepBudgetExceeded             the run would pass AsyncWorkflowConfig.context_length
     ├── DuplicateRunError              a run with the same idempotency key is already running
+    │                                  (in this process, or another one on the same journal)
+    ├── JournalError                   a journal row that cannot be read (named), or a value
+    │                                  it may not restore
     ├── RunError                       raised by WorkflowResult.raise_for_status(); has .result
     │   ├── RunVetoed                  a validator vetoed the run
     │   ├── RunFailed                  an agent failed, or the step budget ran out
@@ -107,6 +110,7 @@ __all__ = [
     "DecodedRevert",
     "DevnetError",
     "DuplicateRunError",
+    "JournalError",
     "EndpointsExhausted",
     "ExecutionReverted",
     "FeeCapExceeded",
@@ -323,11 +327,19 @@ class UnknownActionError(NotFound):
 
 
 class DuplicateRunError(AnyioWorkflowError):
-    """Raised when a run's idempotency key is already held by a run in progress."""
+    """Raised when a run's idempotency key is already held by a run in progress, in this
+    process or in another one that opened the same journal."""
 
-    def __init__(self, key: str) -> None:
-        super().__init__(f"task.idempotency_key: a run with key {key!r} is already in progress")
+    def __init__(self, key: str, where: str = "") -> None:
+        super().__init__(
+            f"task.idempotency_key: a run with key {key!r} is already in progress{where}"
+        )
         self.key = key
+
+
+class JournalError(AnyioWorkflowError):
+    """A journal that cannot be read (the row is named; the rows before it are intact), a
+    run recorded out of order, or a value the journal may not restore."""
 
 
 class RunError(AnyioWorkflowError):

@@ -44,12 +44,22 @@ def bench_python() -> Path | None:
     return python
 
 
+BASELINE_TIMEOUT = 180  # seconds
+
+
 def web3(*args: object) -> dict[str, Any] | None:
     python = bench_python()
     if python is None:
         return None
-    out = subprocess.run(
-        [str(python), str(SCRIPT), *map(str, args)], check=True, capture_output=True, text=True
-    )
+    try:
+        out = subprocess.run(
+            [str(python), str(SCRIPT), *map(str, args)],
+            check=True, capture_output=True, text=True, timeout=BASELINE_TIMEOUT,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        # anvil 1.7.1 now and then leaves a transaction queued, and web3.py waits on: the
+        # figure is missing (None), which the report and the gate say, not a hang.
+        print(f"web3.py {args[0]}: no result within {BASELINE_TIMEOUT} s", file=sys.stderr)
+        return None
     result: dict[str, Any] = json.loads(out.stdout)
     return result

@@ -27,11 +27,17 @@ MOVED_ALIASES = {
     ("anyio_workflow.rpc", "anyio_workflow.solana"),
 }
 
+JOURNAL_MUST_NOT = [
+    *("rpc", "evm", "solana", "storage", "agents", "workflow", "audit", "cli", "devnet"),
+    "testing",
+]
+
 # (module prefix, prefixes it must not import at run time)
 LAYERS = [
     ("anyio_workflow.errors", ["anyio_workflow."]),
     ("anyio_workflow.core", ["anyio_workflow."]),  # but errors and core, allowed below
     ("anyio_workflow.chains", ["anyio_workflow."]),
+    ("anyio_workflow.journal", JOURNAL_MUST_NOT),
     ("anyio_workflow.storage", ["rpc", "evm", "solana", "agents", "workflow", "audit", "cli"]),
     ("anyio_workflow.rpc", ["evm", "solana", "agents", "workflow", "audit", "cli", "devnet"]),
     ("anyio_workflow.evm", ["agents", "workflow", "audit", "solana", "cli", "devnet"]),

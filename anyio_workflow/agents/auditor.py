@@ -78,6 +78,7 @@ class AuditorAgent(BaseAgent[AgentContext]):
                 duration=ctx.elapsed(),
                 previous=self.previous,
                 sent=ctx.sent(),
+                followed=ctx.followed,
             )
             envelope = sign_record(record, self.signer)
             summary = AuditSummary(

@@ -15,6 +15,7 @@ from ..core.fees import FeeStrategy, GasStrategy
 from ..evm.accounts import Signer
 from ..evm.nonce import NonceManagers
 from ..evm.tx import TxSender
+from ..journal.steps import Steps
 from ..rpc.client import JsonRpcClient
 from ..rpc.eth import EthRpc
 from ..storage.stores import ContentStore
@@ -33,6 +34,12 @@ class AgentContext(RunContext, Protocol):
     @property
     def store(self) -> ContentStore | None:
         """The workflow's content store (``AsyncWorkflow(store=...)``), for records."""
+        ...
+
+    @property
+    def journal(self) -> Steps:
+        """The agent's own steps, checkpointed by name: ``await ctx.journal.step(name, fn)``
+        runs ``fn`` once, across retries and resumes."""
         ...
 
     @property
@@ -62,6 +69,12 @@ class AgentContext(RunContext, Protocol):
 
     def sent(self) -> list[tuple[str, int, str]]:
         """Every transaction the run's senders sent: ``(agent, chain_id, hash)``."""
+        ...
+
+    @property
+    def followed(self) -> dict[str, dict[str, Any]]:
+        """Receipts found after their agents stopped waiting (the engine follows what was
+        sent and unsettled before the auditors run), by hash."""
         ...
 
     def service(self, name: str) -> Any:

@@ -24,7 +24,7 @@ seed's "ZK-proofs" are not what this is: these are Merkle inclusion proofs and s
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
@@ -238,6 +238,28 @@ class AuditSummary:
         return f"<AuditSummary cid={self.cid} root={self.root} stored={self.stored}>"
 
 
+def _followed(
+    agent: str, chain_id: int, tx_hash: str, receipt: Mapping[str, Any] | None
+) -> TxEntry:
+    """The entry of a transaction its agent stopped waiting for, with its receipt if one
+    was found afterwards."""
+    if receipt is None:
+        return TxEntry(agent=agent, chain_id=chain_id, hash=tx_hash)
+    number = _quantity(receipt.get("blockNumber"))
+    gas, price = _quantity(receipt.get("gasUsed")), _quantity(receipt.get("effectiveGasPrice"))
+    return TxEntry(
+        agent=agent, chain_id=chain_id, hash=tx_hash, status=_quantity(receipt.get("status")),
+        block_number=number, gas_used=gas, effective_gas_price=price,
+        fee_paid=gas * price if gas is not None and price is not None else None,
+    )  # fmt: skip
+
+
+def _quantity(value: Any) -> int | None:
+    if isinstance(value, str):
+        return int(value, 16)
+    return value if isinstance(value, int) else None
+
+
 def build_record(
     *,
     run_id: str,
@@ -248,12 +270,14 @@ def build_record(
     duration: float,
     previous: CID | None,
     sent: Iterable[tuple[str, int, str]] = (),
+    followed: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> tuple[AuditRecord, StandardMerkleTree]:
     """The record of a run from its outcomes (``AgentOutcome``), and its Merkle tree.
 
     ``sent`` is every transaction the run's senders sent (``(agent, chain_id, hash)``):
     those no outcome reports (their agent failed, or was cancelled before its receipt) are
-    listed too, with no status: nothing the run sent is missing from its record."""
+    listed too: with what its receipt in ``followed`` says (a receipt found after the
+    agent stopped waiting), else with no status. Nothing the run sent is missing."""
     agents: list[AgentEntry] = []
     transactions: list[TxEntry] = []
     for outcome in outcomes:
@@ -291,9 +315,10 @@ def build_record(
             )
         )  # fmt: skip
     listed = {t.hash for t in transactions}
+    followed = followed or {}
     for agent, chain_id, tx_hash in sent:
         if tx_hash not in listed:
-            transactions.append(TxEntry(agent=agent, chain_id=chain_id, hash=tx_hash))
+            transactions.append(_followed(agent, chain_id, tx_hash, followed.get(tx_hash)))
             listed.add(tx_hash)
     leaves = record_leaves(run_id, agents, transactions)
     tree = StandardMerkleTree.of(leaves, LEAF_ENCODING)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -22,6 +23,7 @@ from rich.table import Table
 
 from ..core.redact import redact_url
 from ..errors import InvalidArgument, single_error
+from ..journal import SqliteJournal
 from ..workflow.engine import AsyncWorkflow
 from ..workflow.events import (
     AgentFinished,
@@ -340,25 +342,10 @@ def _signer_from_environment(keystore: str | None) -> Any:
         ) from None
 
 
-@app.command()
-def run(
-    target: Annotated[str, typer.Argument(help="path/to/file.py:workflow")],
-    action: Annotated[
-        str | None, typer.Option(help="the task's action (else the file's task)")
-    ] = None,
-    params: Annotated[str | None, typer.Option(help="the task's params, as JSON")] = None,
-    chain_id: Annotated[int | None, typer.Option(min=1, help="the task's chain")] = None,
-    rpc: Annotated[list[str] | None, typer.Option(help="CHAIN=URL, repeatable")] = None,
-    keystore: Annotated[str | None, typer.Option(help="an encrypted keystore file")] = None,
-    backend: Annotated[str, typer.Option(help="asyncio or trio")] = "asyncio",
-    as_json: Annotated[bool, typer.Option("--json", help="one JSON object on stdout")] = False,
-) -> None:
-    """Run a workflow from a Python file against real endpoints, with live progress.
-
-    The key comes from ANYIO_WORKFLOW_PRIVATE_KEY, or from --keystore with its password in
-    ANYIO_WORKFLOW_KEYSTORE_PASSWORD; it becomes the workflow's ``signer`` service."""
-    from ..workflow.task import Task
-
+def _prepared(
+    target: str, rpc: list[str] | None, keystore: str | None, backend: str, journal: str | None
+) -> tuple[AsyncWorkflow, Any]:
+    """The workflow of ``target`` with the command line's endpoints, key and journal."""
     if backend not in ("asyncio", "trio"):
         raise typer.BadParameter("must be asyncio or trio", param_hint="--backend")
     workflow, file_task = _load_workflow(target)
@@ -367,30 +354,44 @@ def run(
     if signer is not None:
         services["signer"] = signer
     workflow = workflow.replace(rpc=_rpc_overrides(rpc or []), **services)
-    try:
-        parsed = json.loads(params) if params is not None else None
-    except json.JSONDecodeError as exc:
-        raise typer.BadParameter(f"not JSON: {exc.msg}", param_hint="--params") from None
-    if parsed is not None and not isinstance(parsed, dict):
-        raise typer.BadParameter(
-            f'params must be a JSON object ({{"to": ...}}), not a {type(parsed).__name__}',
-            param_hint="--params",
-        )
-    if action is None and file_task is None:
-        raise typer.BadParameter(
-            "give --action, or define `task` in the file", param_hint="--action"
-        )
-    try:
-        task: Any = Task.coerce(
-            action if action is not None else file_task, chain_id=chain_id, params=parsed
-        )
-    except (ValidationError, InvalidArgument) as exc:
-        raise typer.BadParameter(_first_line(exc), param_hint="task") from None
+    if journal is not None:
+        workflow.journal = SqliteJournal(journal)
+    return workflow, file_task
 
-    async def main() -> WorkflowResult:
-        return await _run(workflow, task, progress=not as_json)
 
-    result = anyio.run(main, backend=backend)
+async def _until_interrupted(
+    workflow: AsyncWorkflow, start: Any, progress: bool
+) -> WorkflowResult | None:
+    """``start()``'s result; ``None`` when SIGINT or SIGTERM came first. A signal cancels
+    the run, whose auditors (shielded, within their ``audit_timeout``) record it before it
+    ends: Ctrl-C never leaves a run without its record."""
+    import signal
+
+    result: WorkflowResult | None = None
+    async with anyio.create_task_group() as tg:
+
+        async def watch() -> None:
+            with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                async for signum in signals:
+                    name = signal.Signals(signum).name
+                    console.print(f"{name}: cancelling the run; its auditors record it first")
+                    tg.cancel_scope.cancel()
+                    return
+
+        # Signals reach the main thread only (not a CliRunner's worker), and not Windows.
+        if sys.platform != "win32" and threading.current_thread() is threading.main_thread():
+            tg.start_soon(watch)
+        result = await _run(workflow, start, progress=progress)
+        tg.cancel_scope.cancel()
+    if workflow.journal is not None:
+        await workflow.journal.aclose()
+    return result
+
+
+def _report(result: WorkflowResult | None, as_json: bool) -> None:
+    if result is None:
+        console.print("interrupted: the run was cancelled (resume it with its key)")
+        raise typer.Exit(130)
     audit = result.audit
     summary = _summary(result) | {
         "receipts": [r.model_dump(mode="json") if hasattr(r, "model_dump") else r for r in result],
@@ -410,39 +411,136 @@ def run(
         raise typer.Exit(1)
 
 
+JournalOption = Annotated[
+    str | None, typer.Option(help="a journal file: the run is recorded there, and resumable")
+]
+RpcOption = Annotated[list[str] | None, typer.Option(help="CHAIN=URL, repeatable")]
+KeystoreOption = Annotated[str | None, typer.Option(help="an encrypted keystore file")]
+BackendOption = Annotated[str, typer.Option(help="asyncio or trio")]
+JsonOption = Annotated[bool, typer.Option("--json", help="one JSON object on stdout")]
+
+
+@app.command()
+def run(
+    target: Annotated[str, typer.Argument(help="path/to/file.py:workflow")],
+    action: Annotated[
+        str | None, typer.Option(help="the task's action (else the file's task)")
+    ] = None,
+    params: Annotated[str | None, typer.Option(help="the task's params, as JSON")] = None,
+    chain_id: Annotated[int | None, typer.Option(min=1, help="the task's chain")] = None,
+    key: Annotated[str | None, typer.Option(help="the task's idempotency key")] = None,
+    rpc: RpcOption = None,
+    keystore: KeystoreOption = None,
+    journal: JournalOption = None,
+    backend: BackendOption = "asyncio",
+    as_json: JsonOption = False,
+) -> None:
+    """Run a workflow from a Python file against real endpoints, with live progress.
+
+    The key comes from ANYIO_WORKFLOW_PRIVATE_KEY, or from --keystore with its password in
+    ANYIO_WORKFLOW_KEYSTORE_PASSWORD; it becomes the workflow's ``signer`` service.
+    Ctrl-C (or SIGTERM) cancels the run once its auditors have recorded it (exit code 130);
+    with --journal and --key, ``anyio-workflow resume KEY TARGET --journal PATH`` goes on."""
+    from ..workflow.task import Task
+
+    workflow, file_task = _prepared(target, rpc, keystore, backend, journal)
+    try:
+        parsed = json.loads(params) if params is not None else None
+    except json.JSONDecodeError as exc:
+        raise typer.BadParameter(f"not JSON: {exc.msg}", param_hint="--params") from None
+    if parsed is not None and not isinstance(parsed, dict):
+        raise typer.BadParameter(
+            f'params must be a JSON object ({{"to": ...}}), not a {type(parsed).__name__}',
+            param_hint="--params",
+        )
+    if action is None and file_task is None:
+        raise typer.BadParameter(
+            "give --action, or define `task` in the file", param_hint="--action"
+        )
+    try:
+        task: Any = Task.coerce(
+            action if action is not None else file_task, chain_id=chain_id, params=parsed
+        )
+        if key is not None:
+            task = task.model_copy(update={"idempotency_key": key})
+    except (ValidationError, InvalidArgument) as exc:
+        raise typer.BadParameter(_first_line(exc), param_hint="task") from None
+
+    result = anyio.run(_until_interrupted, workflow, task, not as_json, backend=backend)
+    _report(result, as_json)
+
+
+@app.command()
+def resume(
+    key: Annotated[str, typer.Argument(help="the run's idempotency key (or its run id)")],
+    target: Annotated[str, typer.Argument(help="path/to/file.py:workflow")],
+    journal: Annotated[str, typer.Option(help="the journal the run was recorded in")],
+    rpc: RpcOption = None,
+    keystore: KeystoreOption = None,
+    backend: BackendOption = "asyncio",
+    as_json: JsonOption = False,
+) -> None:
+    """Go on with a run the journal knows and that did not succeed, with the task it was
+    recorded with: agents that succeeded keep their outcomes, and every transaction it
+    signed is reconciled with the chain (receipt, nonce, or the same bytes again) before
+    anything new is sent. A run that succeeded is reported, and nothing is sent."""
+    if not Path(journal).is_file():
+        raise typer.BadParameter(f"no journal at {journal}", param_hint="--journal")
+    workflow, _ = _prepared(target, rpc, keystore, backend, journal)
+    assert workflow.journal is not None
+    if not any(r.key == key for r in workflow.journal.runs()):
+        known = ", ".join(r.key for r in workflow.journal.runs()[-5:]) or "none"
+        raise typer.BadParameter(
+            f"{key!r} is not a run of {journal} (latest: {known})", param_hint="KEY"
+        )
+
+    async def go() -> WorkflowResult | None:
+        assert workflow.journal is not None
+        task = workflow.journal.run(key).task | {"idempotency_key": key}
+        return await _until_interrupted(workflow, task, not as_json)
+
+    _report(anyio.run(go, backend=backend), as_json)
+
+
 @app.command()
 def runs(
     journal: Annotated[str, typer.Option(help="a journal file (SqliteJournal)")],
-    as_json: Annotated[bool, typer.Option("--json", help="one JSON object on stdout")] = False,
+    as_json: JsonOption = False,
 ) -> None:
-    """List the runs a journal knows, with their transactions' states: what a resume would
+    """List the runs a journal knows: how each ended (``running`` for one that did not:
+    resumable), its attempts, and its transactions' states, with what a resume would
     reconcile (signed or broadcast, not settled)."""
     from collections import Counter
-
-    from ..journal import SqliteJournal
 
     path = Path(journal)
     if not path.is_file():
         raise typer.BadParameter(f"no journal at {path}", param_hint="--journal")
     found = SqliteJournal(path)
-    by_run: dict[str, Counter[str]] = {}
+    by_run: dict[str, Counter[str]] = {r.key: Counter() for r in found.runs()}
     for entry in found.entries():
         by_run.setdefault(entry.run_id, Counter())[entry.state.value] += 1
+    records = {r.key: r for r in found.runs()}
     anyio.run(found.aclose)
-    listing: list[dict[str, Any]] = [
-        {"run": run, "transactions": sum(states.values()), "states": dict(states),
-         "unsettled": states["signed"] + states["broadcast"]}
-        for run, states in by_run.items()
-    ]  # fmt: skip
+    listing: list[dict[str, Any]] = []
+    for run_key, states in by_run.items():
+        record = records.get(run_key)
+        listing.append({
+            "run": run_key,
+            "status": (record.status or "running") if record else None,
+            "attempts": len(record.run_ids) if record else None,
+            "transactions": sum(states.values()), "states": dict(states),
+            "unsettled": states["signed"] + states["broadcast"],
+        })  # fmt: skip
     if as_json:
         print(json.dumps({"journal": str(path), "runs": listing}))
         return
     table = Table(title=f"journal {path}")
-    for column in ("run", "transactions", "states", "unsettled"):
+    for column in ("run", "status", "attempts", "transactions", "states", "unsettled"):
         table.add_column(column)
     for row in listing:
         shown = ", ".join(f"{k} {v}" for k, v in sorted(row["states"].items()))
-        table.add_row(str(row["run"]), str(row["transactions"]), shown, str(row["unsettled"]))
+        table.add_row(str(row["run"]), str(row["status"] or "-"), str(row["attempts"] or "-"),
+                      str(row["transactions"]), shown, str(row["unsettled"]))  # fmt: skip
     Console().print(table)
 
 

@@ -37,6 +37,9 @@ class AgentOutcome:
     finished_at: float | None = None
     output: Any = None
     error: BaseException | None = None
+    resumed: bool = False
+    """Whether this outcome is the agent's from the run this one resumed (it succeeded
+    there, so it did not run again)."""
 
     @property
     def duration(self) -> float | None:

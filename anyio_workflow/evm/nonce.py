@@ -125,6 +125,12 @@ class NonceManager:
             self._free = [n for n in self._free if n not in self._broadcast]
             heapq.heapify(self._free)
 
+    def unclaimed(self, nonces: Iterable[int]) -> list[int]:
+        """Those of ``nonces`` this manager does not hold as spent: what a :meth:`claim`
+        would change (checked without the lock, so that a sender asks on every send at no
+        cost)."""
+        return [n for n in nonces if n not in self._broadcast]
+
     @property
     def reserved(self) -> frozenset[int]:
         return frozenset(self._reserved)

@@ -200,6 +200,9 @@ class TxSender:
         """Where intents and signed bytes are kept before they act (``None``: nowhere)."""
         self.labels = labels
         self.journal: list[str] = []
+        self.settled: set[str] = set()
+        """The hashes of :attr:`journal` whose fate is known: mined, or replaced by one
+        that was."""
         """Every hash this sender signed and sent, in order."""
 
     def _call(self, request: TxRequest) -> dict[str, Any]:
@@ -280,9 +283,10 @@ class TxSender:
             )
         intent = None
         if self.durable is not None:
+            recorded = request.model_dump(mode="json")
             before = self.durable.take(
                 run_id=self.labels[0], agent=self.labels[1], chain_id=self.chain_id,
-                request=request.model_dump(mode="json"),
+                request=recorded,
             )  # fmt: skip
             if before is not None and before.state is not TxState.INTENT:
                 return await self._resume(request, before)
@@ -291,7 +295,7 @@ class TxSender:
             else:
                 intent = await self.durable.intent(
                     run_id=self.labels[0], agent=self.labels[1], chain_id=self.chain_id,
-                    account=self.signer.address, request=request.model_dump(mode="json"),
+                    account=self.signer.address, request=recorded,
                 )  # fmt: skip
             await self._claim_journaled_nonces()
         if self.queue is None:
@@ -357,12 +361,12 @@ class TxSender:
         """Before this account signs anything new: hold every nonce the journal has signed
         bytes on, unsettled, so that no new payment takes one of them."""
         assert self.durable is not None
-        held = [
+        held = self.nonces.unclaimed(
             e.nonce
             for e in self.durable.unsettled()
             if e.chain_id == self.chain_id and e.account == self.signer.address
             and e.nonce is not None
-        ]  # fmt: skip
+        )  # fmt: skip
         if held:
             await self.nonces.claim(held)
 
@@ -530,6 +534,8 @@ class TxSender:
             while await self.eth.block_number() - receipt["blockNumber"] + 1 < self.confirmations:  # noqa: ASYNC110
                 await anyio.sleep(self.poll_interval)
         mined = receipt["transactionHash"]
+        self.settled.update(hashes)
+        self.settled.add(mined)
         result = TxReceipt(
             hash=mined,
             chain_id=self.chain_id,

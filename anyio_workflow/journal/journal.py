@@ -15,12 +15,15 @@ chain; it never signs another payment on their nonce.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
+import sys
+import threading
 import uuid
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -28,7 +31,8 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
-from ..errors import InvalidArgument, NotFound, UsageError
+from ..errors import DuplicateRunError, InvalidArgument, JournalError, NotFound
+from .runs import RUN_KINDS, AgentRecord, RunRecord, fold_run, keep, restore
 
 __all__ = ["Journal", "JournalEntry", "MemoryJournal", "SqliteJournal", "TxState"]
 
@@ -90,6 +94,19 @@ class JournalEntry:
         return tuple(h for h in self.hashes if h not in self.refused)
 
 
+_ENTRY_FIELDS = tuple(f.name for f in fields(JournalEntry))
+_Checked = tuple[Any, Any] | None
+
+
+def _evolve(entry: JournalEntry, **changes: Any) -> JournalEntry:
+    """``dataclasses.replace`` without its per-call field processing: a journaled send
+    folds four events, and ``replace`` was a third of the journal's cost."""
+    new = object.__new__(JournalEntry)
+    for name in _ENTRY_FIELDS:
+        object.__setattr__(new, name, changes[name] if name in changes else getattr(entry, name))
+    return new
+
+
 def _fold(entry: JournalEntry | None, event: dict[str, Any], raw: bytes | None) -> JournalEntry:
     """``entry`` after ``event``; raises :class:`InvalidArgument` for an impossible move."""
     kind = event["kind"]
@@ -108,7 +125,7 @@ def _fold(entry: JournalEntry | None, event: dict[str, Any], raw: bytes | None) 
             raise InvalidArgument(f"intent {entry.intent}: {tx_hash} was not just signed")
         refused = (*entry.refused, tx_hash)
         still = [h for h in entry.hashes if h not in refused]
-        return replace(entry, refused=refused, state=TxState.SIGNED if still else TxState.INTENT)
+        return _evolve(entry, refused=refused, state=TxState.SIGNED if still else TxState.INTENT)
     state = TxState(kind)
     if state not in _MOVES.get(entry.state, frozenset()):
         raise InvalidArgument(f"intent {entry.intent}: {entry.state} cannot become {state}")
@@ -116,14 +133,14 @@ def _fold(entry: JournalEntry | None, event: dict[str, Any], raw: bytes | None) 
     if state is TxState.SIGNED:
         if raw is None or tx_hash is None or event.get("nonce") is None:
             raise InvalidArgument(f"intent {entry.intent}: signed needs a nonce, hash and bytes")
-        return replace(
+        return _evolve(
             entry, state=state, nonce=event["nonce"], hashes=(*entry.hashes, tx_hash),
             raw={**entry.raw, tx_hash: raw}, gas=event.get("gas"),
             fees=dict(event.get("fees") or {}),
         )  # fmt: skip
     if tx_hash is not None and tx_hash not in entry.hashes:
         raise InvalidArgument(f"intent {entry.intent}: {tx_hash} was never signed for it")
-    return replace(entry, state=state, mined=tx_hash if state is TxState.MINED else entry.mined)
+    return _evolve(entry, state=state, mined=tx_hash if state is TxState.MINED else entry.mined)
 
 
 class Journal(ABC):
@@ -134,9 +151,121 @@ class Journal(ABC):
     reader treats it as any other recorded state.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, trusted: tuple[str, ...] = ()) -> None:
         self._entries: dict[str, JournalEntry] = {}
+        self._runs: dict[str, RunRecord] = {}
         self._taken: set[str] = set()  # intents matched to a send in this process
+        # (run, agent, chain) -> the intents nobody in this process has taken, in order
+        self._open: dict[tuple[str, str, int], list[str]] = {}
+        self._unsettled: dict[str, JournalEntry] = {}  # signed or broadcast, not settled
+        self._held: set[str] = set()  # run keys this journal object runs now
+        self.trusted = tuple(trusted)
+        """Modules (beyond the standard allow-list) whose objects the journal may restore
+        as agent outputs and checkpoint values."""
+
+    # Runs -----------------------------------------------------------------------------
+
+    async def begin(
+        self, key: str, *, run_id: str, task: dict[str, Any], agents: list[str]
+    ) -> RunRecord | None:
+        """Hold run ``key`` for this process and record that it starts, or resumes; the
+        journal's earlier record of it, if there is one. A run that finished and succeeded
+        is not recorded again: its record is returned for its result.
+
+        Raises :class:`DuplicateRunError` when it is held already: by a run of this
+        journal object, or by another process that opened the same file (which is told so
+        the moment it asks, and may try again once the holder has finished or died).
+        Every ``begin`` that returns is followed by :meth:`release`."""
+        if key in self._held:
+            raise DuplicateRunError(key)
+        self._hold(key)
+        self._held.add(key)
+        try:
+            await self.refresh()  # another process may have written since this one read
+            earlier = self._runs.get(key)
+            if earlier is None:
+                event = {"kind": "run", "key": key, "run_id": run_id, "task": task,
+                         "agents": agents}  # fmt: skip
+                await self._append(event, None)
+            elif earlier.status != "succeeded":
+                await self._append({"kind": "resumed", "key": key, "run_id": run_id}, None)
+        except BaseException:
+            self.release(key)
+            raise
+        return earlier
+
+    def agent_finished(
+        self, key: str, *, agent: str, role: str, status: str, attempts: int, output: Any
+    ) -> None:
+        """Record how an agent of run ``key`` ended (its output pickled when it can be),
+        queued for the next commit: an agent whose record is lost runs again on resume,
+        and its sends meet their journaled intents."""
+        event = {"kind": "agent", "key": key, "agent": agent, "role": role, "status": status,
+                 "attempts": attempts}  # fmt: skip
+        self._queue_event(event, keep(output) if status == "succeeded" else None)
+
+    async def checkpoint(self, key: str, agent: str, name: str, value: Any) -> None:
+        """Record an agent's step ``name`` with its value, durably: once this returns, a
+        resumed run finds it (:meth:`checkpoint_value`) instead of doing the step again."""
+        data = keep(value)
+        if data is None:
+            raise InvalidArgument(f"checkpoint {name!r}: its value cannot be pickled")
+        event = {"kind": "checkpoint", "key": key, "agent": agent, "name": name}
+        await self._append(event, data)
+
+    def checkpoint_value(self, key: str, agent: str, name: str) -> tuple[bool, Any]:
+        """``(True, value)`` when ``agent`` of run ``key`` recorded step ``name``, else
+        ``(False, None)``."""
+        record = self._runs.get(key)
+        if record is None or (agent, name) not in record.checkpoints:
+            return False, None
+        return True, restore(record.checkpoints[agent, name], self.trusted)
+
+    def output(self, outcome: AgentRecord) -> tuple[bool, Any]:
+        """``(True, output)`` for an agent that succeeded with an output the journal could
+        keep and may restore, else ``(False, None)``: that agent runs again."""
+        if outcome.status != "succeeded" or outcome.output is None:
+            return False, None
+        try:
+            return True, restore(outcome.output, self.trusted)
+        except JournalError:
+            return False, None
+
+    async def finish(self, key: str, status: str) -> None:
+        """Record, durably, that run ``key`` ended with ``status``; with the states queued
+        before it. Cancellation: shielded, it completes."""
+        with anyio.CancelScope(shield=True):
+            await self._append({"kind": "finished", "key": key, "status": status}, None)
+
+    def release(self, key: str) -> None:
+        """Let go of run ``key`` (see :meth:`begin`)."""
+        if key in self._held:
+            self._held.discard(key)
+            self._unhold(key)
+
+    def run(self, key: str) -> RunRecord:
+        try:
+            return self._runs[key]
+        except KeyError:
+            raise NotFound(f"run: {key!r} is not in the journal") from None
+
+    def runs(self) -> list[RunRecord]:
+        """Every run the journal knows, in the order they began."""
+        return list(self._runs.values())
+
+    @abstractmethod
+    def _hold(self, key: str) -> None:
+        """Hold ``key`` against other processes (a file journal)."""
+
+    @abstractmethod
+    def _unhold(self, key: str) -> None:
+        """Let other processes have ``key`` again."""
+
+    @abstractmethod
+    async def refresh(self) -> None:
+        """Read what other processes appended since (a file journal)."""
+
+    # Transactions ---------------------------------------------------------------------
 
     async def intent(
         self, *, run_id: str, agent: str, chain_id: int, account: str, request: dict[str, Any]
@@ -203,28 +332,69 @@ class Journal(ABC):
         on ``chain_id`` that no send of this process has taken yet, now taken: a resumed
         run's sends meet the intents of the run before, in order, instead of paying
         again."""
-        for entry in self._entries.values():
-            if (
-                entry.intent not in self._taken
-                and entry.run_id == run_id
-                and entry.agent == agent
-                and entry.chain_id == chain_id
-                and entry.request == request
-            ):
-                self._taken.add(entry.intent)
+        candidates = self._open.get((run_id, agent, chain_id))
+        for index, intent in enumerate(candidates or ()):
+            entry = self._entries[intent]
+            if entry.request == request:
+                assert candidates is not None
+                del candidates[index]
+                self._taken.add(intent)
                 return entry
         return None
 
     def unsettled(self) -> list[JournalEntry]:
         """The intents that were signed and not settled: what a resume must reconcile."""
-        return [e for e in self._entries.values() if e.state in (TxState.SIGNED, TxState.BROADCAST)]
+        return list(self._unsettled.values())
 
-    def _apply(self, event: dict[str, Any], raw: bytes | None) -> None:
+    def _apply(self, event: dict[str, Any], raw: bytes | None, checked: _Checked = None) -> None:
+        """Fold ``event`` in; ``checked`` is what :meth:`_check` folded it to, used when
+        nothing has moved that entry since (the usual case: it is not folded twice)."""
+        if event["kind"] in RUN_KINDS:
+            key = event["key"]
+            before = self._runs.get(key)
+            if checked is not None and checked[0] is before:
+                self._runs[key] = checked[1]
+            else:
+                self._runs[key] = fold_run(before, event, raw)
+            return
         key = event["intent"]
-        self._entries[key] = _fold(self._entries.get(key), event, raw)
+        current = self._entries.get(key)
+        if checked is not None and checked[0] is current:
+            entry = checked[1]
+            assert isinstance(entry, JournalEntry)
+        else:
+            entry = _fold(current, event, raw)
+        self._entries[key] = entry
+        self._index(entry, new=event["kind"] == "intent")
 
-    def _check(self, event: dict[str, Any], raw: bytes | None) -> None:
-        _fold(self._entries.get(event["intent"]), event, raw)  # raises on a bad move
+    def _index(self, entry: JournalEntry, *, new: bool) -> None:
+        """Keep what :meth:`take` and :meth:`unsettled` look up current: each costs the
+        intents it may return, not every intent of the journal."""
+        if new and entry.intent not in self._taken:
+            self._open.setdefault((entry.run_id, entry.agent, entry.chain_id), []).append(
+                entry.intent
+            )
+        if entry.state in (TxState.SIGNED, TxState.BROADCAST):
+            self._unsettled[entry.intent] = entry
+        else:
+            self._unsettled.pop(entry.intent, None)
+
+    def _check(self, event: dict[str, Any], raw: bytes | None) -> _Checked:
+        """Raise on a bad move, before anything is written; (before, after) the event."""
+        if event["kind"] in RUN_KINDS:
+            run = self._runs.get(event["key"])
+            return run, fold_run(run, event, raw)
+        entry = self._entries.get(event["intent"])
+        return entry, _fold(entry, event, raw)
+
+    def _queue_event(self, event: dict[str, Any], raw: bytes | None) -> None:
+        """Record ``event`` for the next commit, without waiting (nothing acts on it)."""
+        checked = self._check(event, raw)
+        self._queued(event, raw)
+        self._apply(event, raw, checked)
+
+    @abstractmethod
+    def _queued(self, event: dict[str, Any], raw: bytes | None) -> None: ...
 
     @abstractmethod
     async def _append(
@@ -244,15 +414,27 @@ class Journal(ABC):
 class MemoryJournal(Journal):
     """A journal in memory: the same rules, no durability. For tests."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, *, trusted: tuple[str, ...] = ()) -> None:
+        super().__init__(trusted=trusted)
         self.events: list[tuple[dict[str, Any], bytes | None]] = []
 
     async def _append(self, event: dict[str, Any], raw: bytes | None, *, wait: bool = True) -> None:
-        self._check(event, raw)
+        checked = self._check(event, raw)
         await anyio.lowlevel.checkpoint()
         self.events.append((event, raw))
-        self._apply(event, raw)
+        self._apply(event, raw, checked)
+
+    def _queued(self, event: dict[str, Any], raw: bytes | None) -> None:
+        self.events.append((event, raw))
+
+    def _hold(self, key: str) -> None:
+        """One process: the keys held by this object are all there is to check."""
+
+    def _unhold(self, key: str) -> None:
+        """Nothing is held outside this object."""
+
+    async def refresh(self) -> None:
+        """No other process writes here. Cancellation: a checkpoint-free no-op."""
 
     async def flush(self) -> None:
         """Nothing is queued in memory. Cancellation: nothing to abandon."""
@@ -262,12 +444,17 @@ class MemoryJournal(Journal):
 
 
 class _Write:
-    __slots__ = ("done", "error", "event", "raw")
+    __slots__ = ("done", "error", "event", "raw", "text")
 
     def __init__(self, event: dict[str, Any], raw: bytes | None) -> None:
         self.event, self.raw = event, raw
+        self.text = json.dumps(event, sort_keys=True)  # here, not in the writer thread
         self.done = False
         self.error: BaseException | None = None
+
+
+_INSERT = "INSERT INTO events (intent, event, raw) VALUES "
+_ROWS_PER_INSERT = 300  # 900 bound values: under SQLite's oldest limit of 999
 
 
 class SqliteJournal(Journal):
@@ -279,94 +466,207 @@ class SqliteJournal(Journal):
     events again; a row that cannot be read is reported with its sequence number.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        super().__init__()
+    def __init__(self, path: str | os.PathLike[str], *, trusted: tuple[str, ...] = ()) -> None:
+        super().__init__(trusted=trusted)
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA busy_timeout=10000")  # another process's commit: wait
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
             "intent TEXT NOT NULL, event TEXT NOT NULL, raw BLOB)"
         )
         self._queue: list[_Write] = []
-        self._lock: anyio.Lock | None = None
+        self._db_lock = threading.RLock()  # one worker thread at a time on the connection
+        self._committing = False  # a waiter leads a commit; the others wait for it
+        self._last: _Write | None = None  # the latest write queued
+        self._foreign: list[tuple[int, str, bytes | None]] = []  # read, not yet applied
+        self._signal: anyio.Event | None = None  # set when a commit ends
         self._loop: object = None
+        self._seq = 0  # the last row read or written by this object
+        self._locks: dict[str, int] = {}  # run key -> the file descriptor holding it
         self.commits = 0
         """How many commits (and so fsyncs) the journal made: a measure of grouping."""
-        self._load()
+        self._apply_rows(self._new_rows())
 
-    def _load(self) -> None:
-        for seq, text, raw in self._db.execute("SELECT seq, event, raw FROM events ORDER BY seq"):
+    def _new_rows(self) -> list[tuple[int, str, bytes | None]]:
+        rows = self._db.execute(
+            "SELECT seq, event, raw FROM events WHERE seq > ? ORDER BY seq", (self._seq,)
+        ).fetchall()
+        if rows:
+            self._seq = rows[-1][0]
+        return rows
+
+    def _apply_rows(self, rows: list[tuple[int, str, bytes | None]]) -> None:
+        for seq, text, raw in rows:
             try:
                 event = json.loads(text)
                 self._apply(event, raw)
-            except (ValueError, KeyError, TypeError, InvalidArgument) as exc:
-                raise UsageError(
+            except (ValueError, KeyError, TypeError, InvalidArgument, JournalError) as exc:
+                raise JournalError(
                     f"journal {self.path.name}: row {seq} cannot be read ({exc}); the rows "
                     "before it are intact"
                 ) from None
 
+    async def refresh(self) -> None:
+        """Read the rows other processes appended since this object last read.
+        Cancellation: the read completes in its thread; its rows are applied by the next
+        refresh or commit."""
+        try:
+            await anyio.to_thread.run_sync(self._read_foreign)
+        finally:
+            self._apply_rows(self._take_foreign())
+
+    def _read_foreign(self) -> None:
+        with self._db_lock:
+            self._foreign += self._new_rows()
+
+    def _take_foreign(self) -> list[tuple[int, str, bytes | None]]:
+        """The rows other processes appended that a worker thread read (under the lock
+        they are read under), for the event loop to apply; a read whose caller was
+        cancelled is applied all the same."""
+        with self._db_lock:
+            rows, self._foreign = self._foreign, []
+        return rows
+
+    def _hold(self, key: str) -> None:
+        name = hashlib.sha256(key.encode()).hexdigest()[:32]
+        locks = self.path.with_name(self.path.name + ".locks")
+        locks.mkdir(exist_ok=True)
+        fd = os.open(locks / name, os.O_RDWR | os.O_CREAT, 0o600)
+        if not _try_lock(fd):
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise DuplicateRunError(key, f" in another process (pid {holder}) on {self.path}")
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._locks[key] = fd
+
+    def _unhold(self, key: str) -> None:
+        fd = self._locks.pop(key, None)
+        if fd is not None:
+            os.close(fd)  # closing the descriptor releases its lock (and so does dying)
+
     async def _append(self, event: dict[str, Any], raw: bytes | None, *, wait: bool = True) -> None:
-        self._check(event, raw)
-        write = _Write(event, raw)
+        checked = self._check(event, raw)
+        write = self._last = _Write(event, raw)
         self._queue.append(write)
         if not wait:  # committed, in order, with the next write that waits
-            self._apply(event, raw)
+            self._apply(event, raw, checked)
             await anyio.lowlevel.checkpoint()
             return
-        async with self._bound_lock():
-            if not write.done:
-                batch, self._queue = self._queue, []
-                try:
-                    await anyio.to_thread.run_sync(self._commit, batch)
-                except BaseException as exc:
-                    for w in batch:
-                        w.error = exc
-                    raise
-                finally:
-                    for w in batch:
-                        w.done = True
+        await self._committed(write)
         if write.error is not None:
             raise write.error
-        self._apply(event, raw)
+        self._apply(event, raw, checked)
+
+    async def _committed(self, write: _Write) -> None:
+        """Return once ``write`` is committed. With no commit under way the caller leads
+        one, of everything queued; otherwise it waits for the commit under way to end
+        (which wakes every waiter at once) and looks again. A chain of lock hand-offs,
+        one waiter per turn of the event loop, cost a busy loop milliseconds a send."""
+        while not write.done:
+            if self._committing:
+                await self._ended().wait()
+                continue
+            self._committing = True
+            batch, self._queue = self._queue, []
+            try:
+                await anyio.to_thread.run_sync(self._commit, batch)
+            except Exception as exc:  # not written: every writer of the batch hears it
+                for w in batch:
+                    w.error = exc
+                raise
+            finally:  # cancelled, the thread still finished its commit: the batch is done
+                for w in batch:
+                    w.done = True
+                self._committing = False
+                ended, self._signal = self._ended(), None
+                ended.set()
+                self._apply_rows(self._take_foreign())
+
+    def _ended(self) -> anyio.Event:
+        """The event the next end of a commit sets (one per event loop: a journal outlives
+        ``anyio.run``)."""
+        loop = anyio.lowlevel.current_token().native_token
+        if self._signal is None or loop is not self._loop:
+            self._signal, self._loop = anyio.Event(), loop
+        return self._signal
 
     async def flush(self) -> None:
         """Commit what is queued (states recorded with ``wait=False``). Cancellation:
         shielded; it completes."""
         with anyio.CancelScope(shield=True):
-            async with self._bound_lock():
-                batch, self._queue = self._queue, []
-                if batch:
-                    await anyio.to_thread.run_sync(self._commit, batch)
+            if self._last is not None:
+                await self._committed(self._last)
 
-    def _bound_lock(self) -> anyio.Lock:
-        """The commit lock of the running event loop (a journal outlives ``anyio.run``)."""
-        loop = anyio.lowlevel.current_token().native_token
-        if self._lock is None or loop is not self._loop:
-            self._lock, self._loop = anyio.Lock(), loop
-        return self._lock
+    def _queued(self, event: dict[str, Any], raw: bytes | None) -> None:
+        write = _Write(event, raw)
+        self._queue.append(write)
 
     def _commit(self, batch: list[_Write]) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            self._db.executemany(
-                "INSERT INTO events (intent, event, raw) VALUES (?, ?, ?)",
-                [(w.event["intent"], json.dumps(w.event, sort_keys=True), w.raw) for w in batch],
-            )
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+        """Append ``batch`` in one transaction, reading first the rows other processes
+        appended since this one last read (kept for :meth:`_take_foreign`)."""
+        with self._db_lock:
+            self._commit_locked(batch)
+
+    def _commit_locked(self, batch: list[_Write]) -> None:
+        # One statement, in autocommit mode, is one transaction: atomic, and durable when
+        # it returns (synchronous=FULL). One statement is also one release of the GIL:
+        # each statement, and each row of an executemany, gives the GIL up around SQLite's
+        # step and must win it back from a busy event loop, which cost a commit
+        # milliseconds.
+        for start in range(0, len(batch), _ROWS_PER_INSERT):
+            rows = batch[start : start + _ROWS_PER_INSERT]
+            values: list[str | bytes | None] = []
+            for w in rows:
+                values += (w.event.get("intent") or "run:" + w.event["key"], w.text, w.raw)
+            cursor = self._db.execute(_INSERT + ", ".join(["(?, ?, ?)"] * len(rows)), values)
+            last = cursor.lastrowid
+            assert last is not None
+            first = last - len(rows) + 1  # one statement's rows take consecutive numbers
+            if first != self._seq + 1:  # another process appended rows in between: read them
+                self._foreign += [row for row in self._new_rows_until(first) if row[0] > self._seq]
+            self._seq = last
         self.commits += 1
 
+    def _new_rows_until(self, end: int) -> list[tuple[int, str, bytes | None]]:
+        return self._db.execute(
+            "SELECT seq, event, raw FROM events WHERE seq > ? AND seq < ? ORDER BY seq",
+            (self._seq, end),
+        ).fetchall()
+
     async def aclose(self) -> None:
-        """Commit what is queued, then close the file. Cancellation: shielded."""
+        """Commit what is queued, then close the file (and let go of any run still held).
+        Cancellation: shielded."""
         with anyio.CancelScope(shield=True):
             await self.flush()
-            async with self._bound_lock():
+            with self._db_lock:
                 self._db.close()
+            for key in list(self._held):
+                self.release(key)
+
+
+def _try_lock(fd: int) -> bool:
+    """Take an exclusive lock on ``fd`` without waiting; whether it was free. The lock
+    goes with the process: a process that dies, even by SIGKILL, frees it."""
+    if sys.platform == "win32":
+        import msvcrt
+
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
     def __repr__(self) -> str:
         return f"<SqliteJournal {self.path} intents={len(self._entries)}>"

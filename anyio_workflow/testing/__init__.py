@@ -1,4 +1,5 @@
-"""Test helpers for users of anyio-workflow: hypothesis strategies and a virtual clock.
+"""Test helpers for users of anyio-workflow: hypothesis strategies, a virtual clock, and a
+JSON-RPC proxy that injects faults from outside the process (:class:`RpcProxy`).
 
 Compose the strategies in your own property tests::
 
@@ -11,5 +12,6 @@ Compose the strategies in your own property tests::
 
 from . import strategies
 from .clock import VirtualClock
+from .proxy import RpcProxy
 
-__all__ = ["VirtualClock", "strategies"]
+__all__ = ["RpcProxy", "VirtualClock", "strategies"]

@@ -16,13 +16,14 @@ from ..core.fees import FeeStrategy, GasStrategy
 from ..core.outcome import AgentOutcome
 from ..core.status import RunStatus
 from ..core.task import Task
-from ..errors import InvalidArgument, NotFound, StepBudgetExceeded
+from ..errors import InvalidArgument, NotFound, RpcError, StepBudgetExceeded
 from ..evm.accounts import Signer
 from ..evm.gas import FeeOracle
 from ..evm.nonce import NonceManagers
 from ..evm.schedule import SendQueue
 from ..evm.tx import SendSettings, TxSender
 from ..journal.journal import Journal
+from ..journal.steps import Steps
 from ..rpc.client import JsonRpcClient
 from ..rpc.eth import EthRpc
 from ..storage.stores import ContentStore
@@ -47,6 +48,7 @@ class WorkflowContext:
     __slots__ = (
         "_clients",
         "_clock",
+        "_journal",
         "_oracles",
         "_outcomes",
         "_queues",
@@ -54,6 +56,7 @@ class WorkflowContext:
         "_senders",
         "config",
         "exhausted",
+        "followed",
         "journal",
         "nonces",
         "run_id",
@@ -83,8 +86,13 @@ class WorkflowContext:
         journal: Journal | None = None,
     ) -> None:
         self.run_id = run_id
-        self.journal = journal
+        self._journal = journal
+        self.journal = Steps(journal, task.idempotency_key or run_id, CURRENT_AGENT.get)
+        """The agent's own steps, checkpointed by name (``await ctx.journal.step(name,
+        fn)``): durable with the workflow's journal, so that a resumed run skips them."""
         self._senders: list[tuple[str, TxSender]] = []
+        self.followed: dict[str, dict[str, Any]] = {}
+        """Receipts found by :meth:`follow` for transactions whose agent stopped waiting."""
         self.task = task
         self.config = config
         self.services = services
@@ -205,7 +213,7 @@ class WorkflowContext:
         sender = TxSender(
             eth, signer, chain, settings, oracle=oracle, queue=queue, nonces=nonces,
             # A resumed run (same idempotency key) meets its earlier intents by this key.
-            durable=self.journal, labels=(self.task.idempotency_key or self.run_id, agent),
+            durable=self._journal, labels=(self.journal.key, agent),
         )  # fmt: skip
         self._senders.append((agent, sender))
         return sender
@@ -219,6 +227,34 @@ class WorkflowContext:
             for agent, sender in self._senders
             for tx_hash in sender.journal
         ]
+
+    def unsettled(self) -> list[tuple[str, int, str]]:
+        """What :meth:`sent` lists whose fate no sender saw: its agent failed or was
+        cancelled before a receipt came, and :meth:`follow` has not found one."""
+        return [
+            (agent, sender.chain_id, tx_hash)
+            for agent, sender in self._senders
+            for tx_hash in sender.journal
+            if tx_hash not in sender.settled and tx_hash not in self.followed
+        ]
+
+    async def follow(self, seconds: float, interval: float = 0.1) -> None:
+        """Follow the :meth:`unsettled` transactions for up to ``seconds``: each receipt
+        found goes in :attr:`followed`, for the record. What is still pending after that is
+        recorded without a status (and, with a journal, settled by the next resume).
+
+        Cancellation: a plain wait; the engine runs it shielded, before the auditors."""
+        with anyio.move_on_after(seconds):
+            while pending := self.unsettled():
+                for _agent, chain, tx_hash in pending:
+                    try:
+                        receipt = await self.eth(chain).get_transaction_receipt(tx_hash)
+                    except RpcError:
+                        continue  # the node is away: the record says "no status"
+                    if receipt is not None:
+                        self.followed[tx_hash] = receipt
+                if self.unsettled():
+                    await anyio.sleep(interval)
 
     def service(self, name: str) -> Any:
         """The service registered under ``name``, with a clear error if there is none.

@@ -48,6 +48,7 @@ from ..errors import (
 from ..evm.accounts import Signer
 from ..evm.nonce import NonceManagers
 from ..journal.journal import Journal, SqliteJournal
+from ..journal.runs import RunRecord
 from ..rpc.client import JsonRpcClient
 from ..storage.local import default_store
 from ..storage.stores import ContentStore
@@ -272,25 +273,61 @@ class AsyncWorkflow:
             if key in self._inflight:
                 raise DuplicateRunError(key)
             self._inflight.add(key)
+        run_id = uuid.uuid4().hex
+        journal, journal_key = self.journal, key or run_id
         try:
-            async with AsyncExitStack() as stack:
-                clients = self._clients
-                if clients is None:
-                    clients = await self._rpc.open(stack)
-                result = await _Run(self, model, agents, clients).execute()
+            earlier = None
+            if journal is not None:  # held for this run: another process is told
+                earlier = await journal.begin(
+                    journal_key, run_id=run_id, task=model.model_dump(mode="json"),
+                    agents=_unique_names(agents),
+                )  # fmt: skip
+            try:
+                if earlier is not None and earlier.status == RunStatus.SUCCEEDED.value:
+                    assert journal is not None
+                    result = _finished_before(journal, earlier, model, agents, self._clock())
+                else:
+                    async with AsyncExitStack() as stack:
+                        clients = self._clients
+                        if clients is None:
+                            clients = await self._rpc.open(stack)
+                        run = _Run(self, model, agents, clients, run_id=run_id, earlier=earlier)
+                        result = await run.execute()
+            finally:
+                if journal is not None:
+                    await journal.flush()  # the run's last states, queued: on disk now
+                    journal.release(journal_key)
         finally:
-            if self.journal is not None:  # the run's last states, queued: on disk now
-                await self.journal.flush()
             if key is not None:
                 self._inflight.discard(key)
         if key is not None and result.ok:
             self._completed[key] = result
         return result
 
+    async def resume(self, key: str) -> WorkflowResult:
+        """Run again the run the journal knows under ``key`` (its idempotency key, or the
+        run id of a run without one), with the task it was recorded with: agents that
+        succeeded keep their outcomes, every transaction it signed is reconciled with the
+        chain before anything new is sent. A run that succeeded returns its result and
+        sends nothing. Raises :class:`NotFound` for a key the journal does not know, and
+        :class:`UsageError` without a journal.
+
+        Cancellation: as :meth:`run`; the run stays resumable."""
+        if self.journal is None:
+            raise UsageError("resume: this workflow has no journal (AsyncWorkflow(journal=...))")
+        await self.journal.refresh()
+        record = self.journal.run(key)
+        task = Task.model_validate({**record.task, "idempotency_key": key})
+        return await self.run(task)
+
     def __repr__(self) -> str:
         count = "registry" if self.agents is None else str(len(self.agents))
         return f"<AsyncWorkflow agents={count} max_workers={self.config.max_workers}>"
 
+
+FOLLOW_PENDING = 5.0
+"""Seconds a run that ends with transactions its agents stopped waiting for follows them
+before its auditors record it (at most half the ``audit_timeout``)."""
 
 _MOVED_SERVICES = {
     "custom_fees": 'AsyncWorkflowConfig(gas_strategy="custom", custom_fees=CustomFees(...))',
@@ -327,15 +364,20 @@ class _Run:
         task: Task,
         agents: list[BaseAgent[Any]],
         clients: Mapping[int, JsonRpcClient],
+        *,
+        run_id: str,
+        earlier: RunRecord | None = None,
     ) -> None:
         self.config = workflow.config
+        self.journal = workflow.journal
         self.clock = workflow._clock
         self.sleep = workflow._sleep
         self.rng = workflow._rng
         self.bus = workflow._bus
         self.limiter = workflow._limiter
         self.task = task
-        self.run_id = uuid.uuid4().hex
+        self.run_id = run_id
+        self.key = task.idempotency_key or run_id
         self.events: list[Event] = []
         self.status: RunStatus | None = None
         self.error: BaseException | None = None
@@ -346,7 +388,10 @@ class _Run:
         for agent, name in zip(agents, _unique_names(agents), strict=True):
             outcome = AgentOutcome(agent=name, role=agent.role)
             outcomes.append(outcome)
-            self.members[agent.role].append((agent, outcome))
+            if earlier is not None and agent.role is not Role.AUDITOR:
+                _keep_earlier(workflow.journal, earlier, outcome)
+            if not outcome.resumed:  # an agent that succeeded in the run before is done
+                self.members[agent.role].append((agent, outcome))
         self.outcomes = outcomes
         self.ctx = WorkflowContext(
             run_id=self.run_id,
@@ -432,12 +477,20 @@ class _Run:
             if outcome.status is AgentStatus.PENDING and outcome.role is not Role.AUDITOR:
                 outcome.status = AgentStatus.SKIPPED
         self.ctx.status = self.status
+        if self.members[Role.AUDITOR] and self.ctx.unsettled():
+            # Sent, and its agent stopped waiting (failed, cancelled, out of time): follow
+            # it a little longer, so that the record says what became of it.
+            follow = min(FOLLOW_PENDING, self.config.audit_timeout / 2)
+            with anyio.CancelScope(shield=True):
+                await self.ctx.follow(follow)
         with anyio.move_on_after(self.config.audit_timeout, shield=True):
             await self.phase(Phase.AUDIT)
         for outcome in self.outcomes:
             if outcome.status is AgentStatus.PENDING:
                 outcome.status = AgentStatus.SKIPPED
         self.check_recorded()
+        if self.journal is not None:  # durable, shielded: a resume knows how it ended
+            await self.journal.finish(self.key, self.status.value)
         self.emit(
             RunFinished(
                 run_id=self.run_id, at=self.clock(), status=self.status, steps=self.ctx.steps
@@ -581,6 +634,12 @@ class _Run:
 
     def finished(self, outcome: AgentOutcome) -> None:
         assert outcome.finished_at is not None
+        if self.journal is not None:
+            self.journal.agent_finished(
+                self.key, agent=outcome.agent, role=outcome.role.value,
+                status=outcome.status.value, attempts=len(outcome.attempts),
+                output=outcome.output,
+            )  # fmt: skip
         self.emit(
             AgentFinished(
                 run_id=self.run_id,
@@ -592,6 +651,35 @@ class _Run:
                 error=_describe(outcome.error) if outcome.error is not None else None,
             )
         )
+
+
+def _keep_earlier(journal: Journal | None, earlier: RunRecord, outcome: AgentOutcome) -> None:
+    """Give ``outcome`` what its agent achieved in the run ``earlier``, when it succeeded
+    there with an output the journal may restore."""
+    record = earlier.outcomes.get(outcome.agent)
+    if journal is None or record is None or record.role != outcome.role.value:
+        return
+    found, output = journal.output(record)
+    if found:
+        outcome.status, outcome.output, outcome.resumed = AgentStatus.SUCCEEDED, output, True
+
+
+def _finished_before(
+    journal: Journal, earlier: RunRecord, task: Task, agents: list[BaseAgent[Any]], now: float
+) -> WorkflowResult:
+    """The result of a run that succeeded in an earlier process, from its journal."""
+    outcomes = []
+    for agent, name in zip(agents, _unique_names(agents), strict=True):
+        outcome = AgentOutcome(agent=name, role=agent.role, status=AgentStatus.SKIPPED)
+        record = earlier.outcomes.get(name)
+        if record is not None and record.status == AgentStatus.SUCCEEDED.value:
+            _, output = journal.output(record)
+            outcome.status, outcome.output, outcome.resumed = AgentStatus.SUCCEEDED, output, True
+        outcomes.append(outcome)
+    return WorkflowResult.build(
+        run_id=earlier.run_ids[-1], task=task, status=RunStatus.SUCCEEDED, outcomes=outcomes,
+        events=(), started_at=now, finished_at=now, steps=0, error=None,
+    )  # fmt: skip
 
 
 _FAILURES = frozenset({AgentStatus.FAILED, AgentStatus.VETOED})

@@ -1,21 +1,17 @@
-"""A payroll run with a journal, as a child process for the kill -9 tests:
+"""A payroll workflow for the kill -9 tests, run through the command line:
 
-    python payroll.py URL JOURNAL KEY COUNT
+    anyio-workflow run tests/journal/payroll.py:workflow --action payroll --chain-id CHAIN
+        --key KEY --journal PATH --rpc CHAIN=URL --json
 
-pays COUNT distinct recipients from anvil's first account, under idempotency key KEY,
-recording in JOURNAL; prints one JSON line when done."""
+pays ``PAYROLL_COUNT`` distinct recipients (default 50) from the key in
+ANYIO_WORKFLOW_PRIVATE_KEY, eight at a time."""
 
 from __future__ import annotations
 
-import json
-import sys
-
-import anyio
+import os
 
 from anyio_workflow import AsyncWorkflow, AsyncWorkflowConfig
 from anyio_workflow.agents import NativeTransferAgent
-from anyio_workflow.devnet import Anvil
-from anyio_workflow.evm import LocalSigner
 
 
 def recipient(i: int) -> str:
@@ -26,17 +22,8 @@ def amount(i: int) -> int:
     return 10**15 + i
 
 
-async def main(url: str, journal: str, key: str, count: int) -> None:
-    signer = LocalSigner("0x" + Anvil().accounts[0].key.hex())
+def workflow() -> AsyncWorkflow:
+    count = int(os.environ.get("PAYROLL_COUNT", "50"))
     agents = [NativeTransferAgent(recipient(i), amount(i), name=f"pay{i}") for i in range(count)]
-    workflow = AsyncWorkflow(
-        agents, AsyncWorkflowConfig(max_workers=8, auto_store_proofs=False, timeout=120),
-        rpc={31337: url}, signer=signer, journal=journal,
-    )  # fmt: skip
-    result = await workflow.run({"action": "payroll", "idempotency_key": key}, chain_id=31337)
-    error = None if result.error is None else f"{type(result.error).__name__}: {result.error}"
-    print(json.dumps({"status": result.status.value, "receipts": len(result), "error": error}))
-
-
-if __name__ == "__main__":
-    anyio.run(main, sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    config = AsyncWorkflowConfig(max_workers=8, auto_store_proofs=False, timeout=120)
+    return AsyncWorkflow(agents, config)

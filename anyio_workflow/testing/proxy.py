@@ -1,0 +1,86 @@
+"""A JSON-RPC proxy to serve on loopback in front of a node, to test what a process does
+when its node misbehaves or when it is killed: fault injection from outside the process.
+
+::
+
+    proxy = RpcProxy(node_url)
+    async with serve_asgi(proxy) as url:   # anyio_workflow.devnet.serve_asgi
+        ...  # the process under test talks to url
+        proxy.down = True                  # every request answered 503 until set back
+
+``before`` and ``after`` are awaited with each request's calls (a batch's several) before
+it is forwarded and after the node answered; when one returns ``True`` the request is
+dropped (answered 502): what a test kills the process in.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+
+from .._hash import keccak256
+
+__all__ = ["RpcProxy"]
+
+Hook = Callable[[list[dict[str, Any]]], Awaitable[bool]]
+
+
+class RpcProxy:
+    """An ASGI app forwarding every POST to ``upstream`` (see the module's docstring).
+
+    Cancellation: a request cancelled while forwarded is dropped with its connection; the
+    node may or may not have received it (as with any real proxy).
+    """
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream
+        self.before: Hook | None = None
+        self.after: Hook | None = None
+        self.down = False
+        """While set, every request is answered HTTP 503 without reaching the node."""
+        self.broadcasts: list[str] = []
+        """The hash of every ``eth_sendRawTransaction`` forwarded, in order."""
+        self.requests = 0
+        self._client = httpx.AsyncClient(timeout=30)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        self.requests += 1
+        if self.down:
+            return await _answer(send, 503, b"down")
+        payload = json.loads(body)
+        calls = payload if isinstance(payload, list) else [payload]
+        if self.before is not None and await self.before(calls):
+            return await _answer(send, 502, b"dropped")
+        self.broadcasts += [
+            "0x" + keccak256(bytes.fromhex(c["params"][0][2:])).hex()
+            for c in calls
+            if c.get("method") == "eth_sendRawTransaction"
+        ]
+        headers = {"content-type": "application/json"}
+        answer = await self._client.post(self.upstream, content=body, headers=headers)
+        if self.after is not None and await self.after(calls):
+            return await _answer(send, 502, b"dropped")
+        await _answer(send, answer.status_code, answer.content)
+
+    def __repr__(self) -> str:
+        return f"<RpcProxy requests={self.requests} down={self.down}>"
+
+
+async def _answer(send: Any, status: int, body: bytes) -> None:
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
