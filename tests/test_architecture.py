@@ -38,6 +38,7 @@ LAYERS = [
     ("anyio_workflow.core", ["anyio_workflow."]),  # but errors and core, allowed below
     ("anyio_workflow.chains", ["anyio_workflow."]),
     ("anyio_workflow.journal", JOURNAL_MUST_NOT),
+    ("anyio_workflow.compliance", ["workflow", "cli", "devnet", "testing"]),
     ("anyio_workflow.storage", ["rpc", "evm", "solana", "agents", "workflow", "audit", "cli"]),
     ("anyio_workflow.rpc", ["evm", "solana", "agents", "workflow", "audit", "cli", "devnet"]),
     ("anyio_workflow.evm", ["agents", "workflow", "audit", "solana", "cli", "devnet"]),

@@ -87,10 +87,41 @@ async def test_hedge_sets_aside_usdc_at_the_oracle_price_and_refuses_a_mad_one()
         assert await EthRpc(client).get_transaction_count(mad["setup"].treasury.address) == 5
 
 
-@pytest.mark.parametrize("name", ["batch_payout", "nft_mint", "rebalance", "hedge"])
+@pytest.mark.parametrize("name", sorted(p.stem for p in EXAMPLES.glob("[!_]*.py")))
 def test_each_example_runs_as_a_script(name: str) -> None:
     out = subprocess.run(
         [sys.executable, str(EXAMPLES / f"{name}.py")], capture_output=True, text=True, timeout=120
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip()
+
+
+@pytest.mark.usefixtures("examples")
+async def test_multisig_budget_is_vetoed_with_one_approval_and_executes_with_two() -> None:
+    from anyio_workflow.compliance import tally
+
+    out = await load("multisig_budget").main()
+    vetoed, executed, pending = out["vetoed"], out["executed"], out["pending"]
+    cfo, coo, ceo = out["owners"]
+    assert vetoed.status is RunStatus.VETOED
+    assert "1 of 2 approvals" in str(vetoed.error) and ceo.address in str(vetoed.error)
+    assert vetoed.outcome("SafeTransferAgent").status.value == "skipped"
+    assert executed.ok, executed.error
+    common = load("_common")
+    example = load("multisig_budget")
+    held = await common.token_balance(out["setup"].devnet, out["dai"], example.RECIPIENT)
+    assert held == 750_000 * 10**18
+    record = executed.audit.record
+    (compliance,) = [a for a in record.agents if a.name == "ComplianceAgent"]
+    signed = {
+        a["signer"]: bytes.fromhex(a["signature"][2:]) for a in compliance.output["approvals"]
+    }
+    assert set(signed) == {cfo.address, coo.address}
+    from anyio_workflow.compliance import Approval
+
+    recorded = [
+        Approval(signer=s, signature=sig, digest=pending.digest()) for s, sig in signed.items()
+    ]
+    assert tally(pending, recorded, [cfo.address, coo.address, ceo.address], 2).reached
+    (treasury,) = [a for a in record.agents if a.name == "TreasuryAgent"]
+    assert treasury.output["over_threshold"] is True

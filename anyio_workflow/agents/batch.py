@@ -30,7 +30,9 @@ from ..evm.abi import function
 from ..evm.accounts import Signer
 from ..evm.address import Address, to_checksum
 from ..evm.tx import TransactionError, TxReceipt, TxRequest
-from ._util import (
+from .base import BaseAgent, Role
+from .context import AgentContext
+from .helpers import (
     ALLOWANCE,
     APPROVE,
     TRANSFER,
@@ -40,8 +42,6 @@ from ._util import (
     token_decimals,
     token_symbol,
 )
-from .base import BaseAgent, Role
-from .context import AgentContext
 
 if TYPE_CHECKING:
     from ..rpc.eth import EthRpc

@@ -12,9 +12,9 @@ from ..evm.abi import Function, function
 from ..evm.accounts import Signer
 from ..evm.address import to_checksum
 from ..evm.tx import TxReceipt, TxRequest
-from ._util import require_code, resolve_signer
 from .base import BaseAgent, Role
 from .context import AgentContext
+from .helpers import require_code, resolve_signer
 
 __all__ = ["ContractCallAgent"]
 

@@ -11,9 +11,9 @@ from ..evm.abi import function
 from ..evm.accounts import Signer
 from ..evm.address import to_checksum
 from ..evm.tx import TxReceipt, TxRequest
-from ._util import TRANSFER_TOPIC, resolve_signer
 from .base import BaseAgent, Role
 from .context import AgentContext
+from .helpers import TRANSFER_TOPIC, resolve_signer
 
 __all__ = ["Erc721BatchMintAgent", "MintReport"]
 

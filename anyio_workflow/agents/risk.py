@@ -19,9 +19,9 @@ import anyio
 from ..core.task import Task
 from ..errors import InvalidArgument, NotFound, Veto
 from ..evm.address import to_checksum
-from ._util import resolve_signer, token_balance
 from .base import BaseAgent, Role
 from .context import AgentContext
+from .helpers import resolve_signer, token_balance
 
 if TYPE_CHECKING:
     from ..rpc.eth import EthRpc

@@ -9,7 +9,9 @@ from ..errors import TransactionError
 from ..evm.accounts import Signer
 from ..evm.address import to_checksum
 from ..evm.tx import TxReceipt, TxRequest
-from ._util import (
+from .base import BaseAgent, Role
+from .context import AgentContext
+from .helpers import (
     TRANSFER,
     TRANSFER_TOPIC,
     Amount,
@@ -19,8 +21,6 @@ from ._util import (
     token_decimals,
     token_symbol,
 )
-from .base import BaseAgent, Role
-from .context import AgentContext
 
 __all__ = ["Erc20TransferAgent", "NativeTransferAgent"]
 

@@ -7,6 +7,7 @@ mixed-case one must match its EIP-55 checksum exactly, or it is a typo and an er
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Annotated
 
 from pydantic import AfterValidator
@@ -20,6 +21,7 @@ __all__ = ["Address", "InvalidAddress", "to_checksum"]
 _HEX40 = re.compile(r"^0x[0-9a-fA-F]{40}$")
 
 
+@lru_cache(maxsize=8192)  # the same owners, tokens and vendors come back all the time
 def _checksum(lower: str) -> str:
     digest = keccak(lower.encode()).hex()[:40]
     return "0x" + "".join(

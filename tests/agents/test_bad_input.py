@@ -9,7 +9,7 @@ import pytest
 
 from anyio_workflow import AsyncWorkflow, AsyncWorkflowConfig, CustomFees, RunStatus
 from anyio_workflow.agents import ContractCallAgent, Erc20TransferAgent, NativeTransferAgent
-from anyio_workflow.agents._util import base_units
+from anyio_workflow.agents.helpers import base_units
 from anyio_workflow.devnet import EvmDevnet
 from anyio_workflow.errors import (
     InvalidArgument,

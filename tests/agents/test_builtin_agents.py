@@ -21,7 +21,7 @@ from anyio_workflow.agents import (
     PriceBounds,
     RiskMonitorAgent,
 )
-from anyio_workflow.agents._util import base_units, token_balance
+from anyio_workflow.agents.helpers import base_units, token_balance
 from anyio_workflow.chains import register_token
 from anyio_workflow.contracts import artifact
 from anyio_workflow.errors import ExecutionReverted

@@ -1,4 +1,5 @@
-"""What the built-in agents share: amounts in base units, signers, token metadata."""
+"""What the built-in agents share, and agents of other packages may use: amounts in base
+units, signers, token metadata."""
 
 from __future__ import annotations
 
