@@ -12,7 +12,12 @@ what happened, and ``anchor_tx`` keeps the hash if one was sent.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import anyio
+import anyio.to_thread
 from eth_account import Account
 
 from ..audit.auditor import ANCHOR, AnchorTarget
@@ -24,6 +29,7 @@ from ..errors import AnyioWorkflowError, TransactionError
 from ..evm.accounts import LocalSigner, Signer
 from ..evm.tx import TxRequest
 from ..storage.cid import CID
+from ..storage.local import data_dir
 from ..storage.stores import ContentStore, MemoryStore
 from .context import AgentContext
 
@@ -53,8 +59,13 @@ class AuditorAgent(BaseAgent[AgentContext]):
         signer: Signer | None = None,
         store: ContentStore | None = None,
         anchor: AnchorTarget | None = None,
+        salts: str | Path | None = None,
     ) -> None:
         super().__init__(name)
+        self.salts = Path(salts) if salts is not None else None
+        """Where the salts and values of personal fields go, one file per run (default:
+        ``salts/`` in the user's data directory): the user's to keep, show an auditor,
+        or delete."""
         self.signer: Signer = signer or LocalSigner("0x" + _random_key())
         self.store: ContentStore | None = store
         self.anchor = anchor
@@ -69,6 +80,7 @@ class AuditorAgent(BaseAgent[AgentContext]):
 
     async def execute(self, task: Task, ctx: AgentContext) -> AuditSummary:
         async with self._lock:
+            reveal: dict[str, Any] = {}
             record, tree = build_record(
                 run_id=ctx.run_id,
                 status=ctx.status.value if ctx.status is not None else "unknown",
@@ -79,6 +91,7 @@ class AuditorAgent(BaseAgent[AgentContext]):
                 previous=self.previous,
                 sent=ctx.sent(),
                 followed=ctx.followed,
+                reveal=reveal,
             )
             envelope = sign_record(record, self.signer)
             summary = AuditSummary(
@@ -90,6 +103,10 @@ class AuditorAgent(BaseAgent[AgentContext]):
                 tree=tree,
                 proofs=proofs_by_id(tree),
             )
+            if reveal:  # the salts, off chain, before the commitments go anywhere
+                summary.salts = await anyio.to_thread.run_sync(
+                    _keep_salts, self.salts or data_dir() / "salts", ctx.run_id, reveal
+                )
             if ctx.config.auto_store_proofs:
                 store = self._store(ctx)
                 await store.put(record.encode(), codec="dag-json")
@@ -116,6 +133,14 @@ class AuditorAgent(BaseAgent[AgentContext]):
             summary.anchor_error = exc.short_message
         else:
             summary.anchor_tx = receipt.hash
+
+
+def _keep_salts(directory: Path, run_id: str, reveal: dict[str, Any]) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{run_id}.json"
+    path.write_text(json.dumps({"run_id": run_id, **reveal}, indent=2, default=str) + "\n")
+    path.chmod(0o600)
+    return path
 
 
 def _random_key() -> str:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Final, Literal
 
 from eth_account import Account
@@ -40,6 +41,7 @@ from ..evm.tx import receipts_in
 from ..storage.cid import CID
 from ..storage.dag import dag_json_decode, dag_json_encode
 from .merkle import StandardMerkleTree
+from .personal import seal
 
 __all__ = [
     "LEAF_ENCODING",
@@ -196,6 +198,14 @@ def record_leaves(
     return leaves or [["run", run_id, "0x" + keccak256(run_id.encode()).hex()]]
 
 
+def _sealed(outcome: Any, reveal: dict[str, Any]) -> Any:
+    """An agent's output as IPLD data, with its personal fields sealed."""
+    output = _jsonable(outcome.output)
+    if isinstance(output, dict) and "personal" in output:
+        output = seal(output, reveal.setdefault("agents", {}).setdefault(outcome.agent, {}))
+    return output
+
+
 def _jsonable(value: Any) -> Any:
     """An output as IPLD data: pydantic models and dataclasses as dicts, the rest as text."""
     try:
@@ -233,6 +243,9 @@ class AuditSummary:
     stored: bool = False
     anchor_tx: str | None = None
     anchor_error: str | None = None
+    salts: Path | None = None
+    """The file the salts and values of the run's personal fields were kept in (off
+    chain): what ``anyio-workflow verify --reveal`` takes; delete it to erase them."""
 
     def __repr__(self) -> str:
         return f"<AuditSummary cid={self.cid} root={self.root} stored={self.stored}>"
@@ -271,13 +284,23 @@ def build_record(
     previous: CID | None,
     sent: Iterable[tuple[str, int, str]] = (),
     followed: Mapping[str, Mapping[str, Any]] | None = None,
+    reveal: dict[str, Any] | None = None,
 ) -> tuple[AuditRecord, StandardMerkleTree]:
     """The record of a run from its outcomes (``AgentOutcome``), and its Merkle tree.
 
     ``sent`` is every transaction the run's senders sent (``(agent, chain_id, hash)``):
     those no outcome reports (their agent failed, or was cancelled before its receipt) are
     listed too: with what its receipt in ``followed`` says (a receipt found after the
-    agent stopped waiting), else with no status. Nothing the run sent is missing."""
+    agent stopped waiting), else with no status. Nothing the run sent is missing.
+
+    Personal fields (listed under ``"personal"`` in the task's params or in an agent's
+    output: :mod:`anyio_workflow.audit.personal`) go in as salted commitments; their
+    salts and values are put in ``reveal`` (``{"task": {...}, "agents": {name: {...}}}``),
+    for the user to keep off chain."""
+    reveal = reveal if reveal is not None else {}
+    task = dict(task)
+    if isinstance(task.get("params"), Mapping):
+        task["params"] = seal(task["params"], reveal.setdefault("task", {}))
     agents: list[AgentEntry] = []
     transactions: list[TxEntry] = []
     for outcome in outcomes:
@@ -310,7 +333,7 @@ def build_record(
             AgentEntry(
                 name=outcome.agent, role=str(outcome.role), status=str(outcome.status),
                 attempts=len(outcome.attempts), duration_ms=duration_ms,
-                output=None if receipts else _jsonable(outcome.output),
+                output=None if receipts else _sealed(outcome, reveal),
                 error=_error_text(error),
             )
         )  # fmt: skip

@@ -74,7 +74,7 @@ def _apply(event: Event, progress: Progress, tasks: dict[str, Any], overall: Any
         progress.advance(overall)
 
 
-def _first_line(error: BaseException) -> str:
+def first_line(error: BaseException) -> str:
     """A validation error's first complaint, one line: the field and what is wrong."""
     if isinstance(error, ValidationError):
         first = error.errors()[0]
@@ -298,7 +298,7 @@ def _load_workflow(target: str) -> tuple[AsyncWorkflow, Any]:
     return found, getattr(module, "task", None)
 
 
-def _rpc_overrides(values: list[str]) -> dict[int, str]:
+def rpc_overrides(values: list[str]) -> dict[int, str]:
     overrides: dict[int, str] = {}
     for value in values:
         chain_text, _, url = value.partition("=")
@@ -311,7 +311,7 @@ def _rpc_overrides(values: list[str]) -> dict[int, str]:
     return overrides
 
 
-def _signer_from_environment(keystore: str | None) -> Any:
+def signer_from_environment(keystore: str | None) -> Any:
     """The paying key: ANYIO_WORKFLOW_PRIVATE_KEY, or a keystore file whose password is in
     ANYIO_WORKFLOW_KEYSTORE_PASSWORD. Never a command-line argument."""
     import os
@@ -350,10 +350,10 @@ def _prepared(
         raise typer.BadParameter("must be asyncio or trio", param_hint="--backend")
     workflow, file_task = _load_workflow(target)
     services: dict[str, Any] = {}
-    signer = _signer_from_environment(keystore)
+    signer = signer_from_environment(keystore)
     if signer is not None:
         services["signer"] = signer
-    workflow = workflow.replace(rpc=_rpc_overrides(rpc or []), **services)
+    workflow = workflow.replace(rpc=rpc_overrides(rpc or []), **services)
     if journal is not None:
         workflow.journal = SqliteJournal(journal)
     return workflow, file_task
@@ -464,7 +464,7 @@ def run(
         if key is not None:
             task = task.model_copy(update={"idempotency_key": key})
     except (ValidationError, InvalidArgument) as exc:
-        raise typer.BadParameter(_first_line(exc), param_hint="task") from None
+        raise typer.BadParameter(first_line(exc), param_hint="task") from None
 
     result = anyio.run(_until_interrupted, workflow, task, not as_json, backend=backend)
     _report(result, as_json)
@@ -571,6 +571,34 @@ def cid(
         print(root)
 
 
+def _revealed(record: Any, path: Path) -> list[Any]:
+    """A check per personal field of the salts file at ``path``."""
+    from ..audit.auditor import Check
+    from ..audit.personal import unsealed
+
+    try:
+        shown = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise typer.BadParameter(f"cannot read {path}: {exc}", param_hint="--reveal") from None
+    if record is None:
+        return [Check("reveal", False, "no record to check the values against")]
+    if shown.get("run_id") != record.run_id:
+        return [Check("reveal", False, f"the salts are run {shown.get('run_id')}'s, not "
+                                       f"{record.run_id}'s")]  # fmt: skip
+    checks = []
+    params = record.task.get("params", {}) if isinstance(record.task, dict) else {}
+    for name, ok in unsealed(params, shown.get("task", {})):
+        detail = "matches its commitment" if ok else "does NOT match its commitment"
+        checks.append(Check(f"reveal task.params.{name}", ok, detail))
+    outputs = {a.name: a.output for a in record.agents}
+    for agent, fields in shown.get("agents", {}).items():
+        output = outputs.get(agent)
+        for name, ok in unsealed(output if isinstance(output, dict) else {}, fields):
+            detail = "matches its commitment" if ok else "does NOT match its commitment"
+            checks.append(Check(f"reveal {agent}.{name}", ok, detail))
+    return checks
+
+
 @app.command()
 def verify(
     record: Annotated[str, typer.Argument(help="the CID of an audit record (its envelope)")],
@@ -581,9 +609,14 @@ def verify(
     rpc: Annotated[str | None, typer.Option(help="an EVM RPC URL to find the anchor on")] = None,
     anchor: Annotated[str | None, typer.Option(help="the AuditAnchor contract")] = None,
     from_block: Annotated[int, typer.Option(min=0, help="where to search for the anchor")] = 0,
+    reveal: Annotated[
+        Path | None, typer.Option(help="a salts file: check its personal values against it")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object on stdout")] = False,
 ) -> None:
-    """Fetch an audit record and check it: CID, signature, Merkle root, chain link, anchor."""
+    """Fetch an audit record and check it: CID, signature, Merkle root, chain link, anchor;
+    with --reveal, the personal values of a salts file against the record's commitments
+    (what an auditor is shown; the public sees only the commitments)."""
     from ..audit import verify_record
     from ..evm.address import InvalidAddress, to_checksum
     from ..rpc import EthRpc, JsonRpcClient
@@ -623,6 +656,8 @@ def verify(
             )
 
     checks, found = anyio.run(main)
+    if reveal is not None:
+        checks = [*checks, *_revealed(found, reveal)]
     ok = all(c.ok for c in checks if c.checked)
     unchecked = [c for c in checks if not c.checked]
     if as_json:
@@ -660,6 +695,9 @@ def verify(
         raise typer.Exit(3)
 
 
+from . import approvals as _approvals  # noqa: E402, F401  (registers approve, approvals)
+
+
 def main() -> None:
     debug = "--debug" in sys.argv
     if debug:
@@ -671,7 +709,7 @@ def main() -> None:
             raise
         exc = single_error(raised)
         bad_input = isinstance(exc, ValidationError | InvalidArgument)
-        console.print(f"[red]error:[/red] {type(exc).__name__}: {_first_line(exc)}")
+        console.print(f"[red]error:[/red] {type(exc).__name__}: {first_line(exc)}")
         sys.exit(2 if bad_input else 1)
 
 

@@ -415,7 +415,10 @@ class ScreeningAgent(BaseAgent[AgentContext]):
         if not isinstance(recipient, str):
             raise InvalidArgument("task.params.recipient: the address the money goes to")
         recipient = to_checksum(recipient)
-        decision: dict[str, Any] = {"list_version": self.list_version, "match": False}
+        # The decision goes into the record as salted commitments (the auditor's salts
+        # file holds the values): an auditor shown them can check it, the public cannot.
+        decision: dict[str, Any] = {"list_version": self.list_version, "match": False,
+                                    "personal": ["list_version", "match", "contract"]}  # fmt: skip
         if await self._check(recipient):
             version = f" (list version {self.list_version})" if self.list_version else ""
             raise Veto(f"recipient {recipient} is on the deny-list{version}")

@@ -24,12 +24,13 @@ from anyio_workflow.compliance import (
     deploy_safe,
 )
 from anyio_workflow.contracts import deploy
+from anyio_workflow.devnet import Anvil
 from anyio_workflow.evm import LocalSigner, TxRequest, TxSender, to_checksum
 from anyio_workflow.evm.abi import function
-from anyio_workflow.rpc import EthRpc, FaultInjectingTransport, HttpTransport
+from anyio_workflow.rpc import EthRpc, FaultInjectingTransport, HttpTransport, JsonRpcClient
 from anyio_workflow.storage import MemoryStore
 
-from ..nodes import Chain
+from ..nodes import Chain, Node
 
 MINT = function("mint(address,uint256)")
 BALANCE = function("balanceOf(address) returns (uint256)")
@@ -86,6 +87,10 @@ class Treasury:
 
 @pytest.fixture
 async def treasury(chain: Chain) -> Treasury:
+    return await make_treasury(chain)
+
+
+async def make_treasury(chain: Chain) -> Treasury:
     node = chain.node
     owners = [LocalSigner("0x" + a.key.hex()) for a in node.accounts[1:4]]
     payer = LocalSigner("0x" + node.accounts[0].key.hex())
@@ -246,6 +251,66 @@ async def test_screening_refuses_a_listed_recipient_and_contracts(
     workflow, _ = treasury.workflow(await approved_twice(treasury), clear)
     result = await workflow.run(treasury.task())
     assert result.ok, result.error
-    assert result.outcome("ScreeningAgent").output == {
-        "list_version": "v1", "match": False, "contract": False,
-    }  # fmt: skip
+    decision = result.outcome("ScreeningAgent").output
+    assert (decision["list_version"], decision["match"], decision["contract"]) == (
+        "v1",
+        False,
+        False,
+    )
+    (recorded,) = [a for a in result.audit.record.agents if a.name == "ScreeningAgent"]
+    assert set(recorded.output["match"]) == {"commitment"}  # sealed in the record
+
+
+async def test_approval_files_from_the_command_line(tmp_path: Path) -> None:
+    async with Anvil() as anvil:
+        node = Node("anvil", anvil.chain_id, anvil.accounts, lambda: JsonRpcClient(anvil.url))
+        await _approval_files(await make_treasury(Chain(node, anvil.url, anvil.url)), tmp_path)
+
+
+async def _approval_files(treasury: Treasury, tmp_path: Path) -> None:
+    import json
+
+    import anyio.to_thread
+    from typer.testing import CliRunner
+
+    from anyio_workflow.cli import app
+    from anyio_workflow.compliance import DirectoryApprovals
+
+    task_file = tmp_path / "budget.json"
+    task_file.write_text(json.dumps(treasury.task()))
+    directory = tmp_path / "approvals"
+    rpc = f"{treasury.chain.node.chain_id}={treasury.chain.url}"
+    common = ["--safe", treasury.safe, "--rpc", rpc, "--directory", str(directory)]
+    cli = CliRunner()
+
+    def invoke(*args: str, key: str | None = None) -> Any:
+        env = {"ANYIO_WORKFLOW_PRIVATE_KEY": key} if key else {}
+        return cli.invoke(app, list(args), env=env)
+
+    cfo, coo, ceo = treasury.owners
+    keys = ["0x" + a.key.hex() for a in treasury.chain.node.accounts[1:3]]
+    stranger = "0x" + "55" * 32
+    signed = await anyio.to_thread.run_sync(
+        lambda: invoke("approve", str(task_file), *common, key=keys[0])
+    )
+    assert signed.exit_code == 0, signed.output
+    refused = await anyio.to_thread.run_sync(
+        lambda: invoke("approve", str(task_file), *common, key=stranger)
+    )
+    assert refused.exit_code != 0 and "is not an owner" in str(refused.exception or refused.output)
+    shown = await anyio.to_thread.run_sync(
+        lambda: invoke("approvals", str(task_file), *common, "--json")
+    )
+    summary = json.loads(shown.stdout)
+    assert summary["approved"] == [cfo.address] and not summary["reached"]
+    assert summary["missing"] == [coo.address, ceo.address]
+    await anyio.to_thread.run_sync(lambda: invoke("approve", str(task_file), *common, key=keys[1]))
+    source = DirectoryApprovals(directory)
+    workflow, _ = treasury.workflow(InMemoryApprovals())
+    workflow.agents = (
+        ComplianceAgent(treasury.safe, approvals=source),
+        SafeTransferAgent(treasury.safe),
+    )
+    result = await workflow.run(treasury.task())
+    assert result.ok, result.error
+    assert await treasury.dai_of(RECIPIENT) == 750_000 * DAI
