@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from ..errors import InvalidArgument
 from ..evm.accounts import Signer
 from ..evm.address import to_checksum
-from .safe import SafeTx, pack_signatures, recover_lower
+from .safe import SafeTx, hex_bytes, pack_signatures, recover_lower
 
 __all__ = [
     "Approval",
@@ -33,18 +33,6 @@ __all__ = [
     "approve",
     "tally",
 ]
-
-
-def _hex_bytes(value: Any, size: int | None = None) -> Any:
-    if isinstance(value, str):
-        text = value[2:] if value.startswith("0x") else value
-        try:
-            value = bytes.fromhex(text)
-        except ValueError:
-            raise InvalidArgument("not 0x-hex bytes") from None
-    if size is not None and isinstance(value, bytes) and len(value) != size:
-        raise InvalidArgument(f"{len(value)} bytes, not {size}")
-    return value
 
 
 class Approval(BaseModel):
@@ -64,12 +52,12 @@ class Approval(BaseModel):
     @field_validator("signature", mode="before")
     @classmethod
     def _signature(cls, value: Any) -> Any:
-        return _hex_bytes(value, 65)
+        return hex_bytes(value, 65)
 
     @field_validator("digest", mode="before")
     @classmethod
     def _digest(cls, value: Any) -> Any:
-        return _hex_bytes(value, 32)
+        return hex_bytes(value, 32)
 
     def as_json(self, tx: SafeTx) -> dict[str, Any]:
         """The approval file's content: what a team passes around."""

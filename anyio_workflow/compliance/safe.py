@@ -36,6 +36,7 @@ __all__ = [
     "SafeDeployment",
     "SafeTx",
     "deploy_safe",
+    "hex_bytes",
     "pack_signatures",
     "recover",
     "recover_lower",
@@ -139,13 +140,7 @@ class SafeTx(BaseModel):
     @field_validator("data", mode="before")
     @classmethod
     def _bytes(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            text = value[2:] if value.startswith("0x") else value
-            try:
-                return bytes.fromhex(text)
-            except ValueError:
-                raise InvalidArgument("not 0x-hex bytes") from None
-        return value
+        return hex_bytes(value)
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
         """A copy, with ``update``'s fields changed (and so its digest computed afresh)."""
@@ -219,6 +214,20 @@ class SafeTx(BaseModel):
             self.to, self.value, self.data, self.operation, self.safe_tx_gas, self.base_gas,
             self.gas_price, self.gas_token, self.refund_receiver, self.nonce,
         )  # fmt: skip
+
+
+def hex_bytes(value: Any, size: int | None = None) -> Any:
+    """``value`` as bytes when it is ``0x``-hex text (else as it is), of ``size`` bytes
+    when given: for pydantic validators, which name the field in the error."""
+    if isinstance(value, str):
+        text = value[2:] if value.startswith("0x") else value
+        try:
+            value = bytes.fromhex(text)
+        except ValueError:
+            raise InvalidArgument("not 0x-hex bytes") from None
+    if size is not None and isinstance(value, bytes) and len(value) != size:
+        raise InvalidArgument(f"{len(value)} bytes, not {size}")
+    return value
 
 
 def _word(value: int) -> bytes:

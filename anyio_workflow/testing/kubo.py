@@ -25,6 +25,7 @@ from ..storage.cid import CID, InvalidCID
 from ..storage.dag import DagError, dag_json_decode, dag_json_encode
 from ..storage.stores import MemoryStore, links_of
 from ..storage.unixfs import import_file
+from .asgi import read_body
 
 __all__ = ["FakeKubo"]
 
@@ -76,12 +77,7 @@ class FakeKubo:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         query = {k: v[0] for k, v in parse_qs(scope["query_string"].decode()).items()}
         path: str = scope["path"]

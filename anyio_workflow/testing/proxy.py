@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 
 from .._hash import keccak256
+from .asgi import read_body
 
 __all__ = ["RpcProxy"]
 
@@ -52,12 +53,7 @@ class RpcProxy:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         self.requests += 1
         if self.down:
             return await _answer(send, 503, b"down")
