@@ -36,7 +36,7 @@ from ..evm.address import to_checksum
 from ..evm.tx import TxReceipt, TxRequest
 from ..rpc.eth import EthRpc
 from .approvals import ApprovalSource, Tally, tally
-from .safe import Safe, SafeTx
+from .safe import Safe, SafeTx, hex_bytes, pack_signatures
 
 __all__ = [
     "ComplianceAgent",
@@ -229,12 +229,16 @@ class SafeTransferAgent(BaseAgent[AgentContext]):
 
     async def execute(self, task: Task, ctx: AgentContext) -> TxReceipt:
         chain_id = self.chain_id or ctx.chain_id
+        # The exact calldata is a checkpoint: a resumed run sends the same bytes of the
+        # same request (met by its journaled intent), even after the Safe's nonce moved.
+        calldata = await ctx.journal.step(
+            f"execTransaction:{chain_id}:{self.safe}", self._calldata, task, ctx, chain_id
+        )
+        sender = ctx.sender(resolve_signer(self.signer, ctx), chain_id)
+        return await sender.send(TxRequest(to=self.safe, data=calldata))
+
+    async def _calldata(self, task: Task, ctx: AgentContext, chain_id: int) -> str:
         eth = ctx.eth(chain_id)
-        approved: Tally | None = ctx.state.get(_state_key(self.safe, chain_id))
-        if approved is None:
-            raise InvalidArgument(
-                f"safe: no ComplianceAgent of this run approved a transaction of {self.safe}"
-            )
         params = dict(task.params)
         for key, value in (("recipient", self.to), ("amount", self.amount),
                            ("token", self.token)):  # fmt: skip
@@ -242,14 +246,33 @@ class SafeTransferAgent(BaseAgent[AgentContext]):
                 params[key] = value
         tx = await safe_tx_for(await payment_of(params, eth, chain_id), Safe(self.safe, eth),
                                chain_id)  # fmt: skip
-        if tx.digest() != approved.tx.digest():
+        approved: Tally | None = ctx.state.get(_state_key(self.safe, chain_id))
+        if approved is not None:
+            digest, signatures = approved.tx.digest(), approved.signatures()
+        else:  # its ComplianceAgent succeeded in the run this one resumes: its output
+            digest, signatures = self._recorded(ctx, chain_id)
+        if tx.digest() != digest:
             raise InvalidArgument(
-                f"the transaction to send ({tx.to}, nonce {tx.nonce}) is not the one its "
-                f"owners approved ({approved.tx.to}, nonce {approved.tx.nonce})"
+                f"the transaction to send (to {tx.to}, nonce {tx.nonce}) is not the one "
+                f"its owners approved (digest 0x{digest.hex()})"
             )
-        sender = ctx.sender(resolve_signer(self.signer, ctx), chain_id)
-        return await sender.send(
-            TxRequest(to=self.safe, data=tx.exec_calldata(approved.signatures()))
+        return tx.exec_calldata(signatures)
+
+    def _recorded(self, ctx: AgentContext, chain_id: int) -> tuple[bytes, bytes]:
+        """The approved digest and packed signatures from a ComplianceAgent's output."""
+        for outcome in ctx.outcomes:
+            output = outcome.output
+            if (
+                outcome.role is Role.VALIDATOR
+                and isinstance(output, dict)
+                and output.get("safe") == self.safe
+                and output.get("chain_id") == chain_id
+                and "approvals" in output
+            ):
+                signed = {a["signer"]: hex_bytes(a["signature"]) for a in output["approvals"]}
+                return hex_bytes(output["digest"]), pack_signatures(signed)
+        raise InvalidArgument(
+            f"safe: no ComplianceAgent of this run approved a transaction of {self.safe}"
         )
 
 

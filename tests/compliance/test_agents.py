@@ -314,3 +314,50 @@ async def _approval_files(treasury: Treasury, tmp_path: Path) -> None:
     result = await workflow.run(treasury.task())
     assert result.ok, result.error
     assert await treasury.dai_of(RECIPIENT) == 750_000 * DAI
+
+
+async def test_a_resumed_run_keeps_its_approvals_and_sends_the_approved_bytes(
+    treasury: Treasury,
+) -> None:
+    from anyio_workflow.journal import MemoryJournal
+
+    journal = MemoryJournal()
+    task = treasury.task() | {"idempotency_key": "budget-2026-11"}
+    first, _ = treasury.workflow(await approved_twice(treasury))
+    first.journal = journal
+    first.signer = LocalSigner("0x" + "66" * 32)  # no ether for gas: the transfer fails
+    failed = await first.run(task)
+    assert failed.status is RunStatus.FAILED
+    assert failed.outcome("ComplianceAgent").status.value == "succeeded"
+    assert await treasury.dai_of(RECIPIENT) == 0
+
+    # The same key again, with no approvals at hand now: the run before had them.
+    again, _ = treasury.workflow(InMemoryApprovals())
+    again.journal = journal
+    result = await again.run(task)
+    assert result.ok, result.error
+    assert result.outcome("ComplianceAgent").resumed
+    assert await treasury.dai_of(RECIPIENT) == 750_000 * DAI
+
+
+async def test_a_resumed_run_finds_the_approvals_in_its_validators_kept_output(
+    treasury: Treasury,
+) -> None:
+    from anyio_workflow.journal import MemoryJournal
+
+    journal = MemoryJournal()
+    task = treasury.task() | {"idempotency_key": "budget-2026-12"}
+    first, _ = treasury.workflow(await approved_twice(treasury))
+    first.journal = journal
+    # An executor that would send another amount than the one approved: refused.
+    first.agents = (*first.agents[:-1], SafeTransferAgent(treasury.safe, amount="1 DAI"))
+    failed = await first.run(task)
+    assert failed.status is RunStatus.FAILED
+    assert "is not the one its owners approved" in str(failed.error)
+
+    again, _ = treasury.workflow(InMemoryApprovals())
+    again.journal = journal
+    result = await again.run(task)
+    assert result.ok, result.error
+    assert result.outcome("ComplianceAgent").resumed
+    assert await treasury.dai_of(RECIPIENT) == 750_000 * DAI
