@@ -6,8 +6,41 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import NotFound
+from .caip import (
+    SOLANA_CLUSTERS,
+    SOLANA_DEVNET,
+    SOLANA_MAINNET,
+    SOLANA_TESTNET,
+    ChainRef,
+    SolanaCluster,
+    SplToken,
+    caip2,
+    chain_ref,
+    namespace,
+    solana_cluster,
+    solana_id,
+)
 
-__all__ = ["CHAINS", "Chain", "Token", "chain", "register_token", "token"]
+__all__ = [
+    "CHAINS",
+    "SOLANA_CLUSTERS",
+    "SOLANA_DEVNET",
+    "SOLANA_MAINNET",
+    "SOLANA_TESTNET",
+    "Chain",
+    "ChainRef",
+    "SolanaCluster",
+    "SplToken",
+    "Token",
+    "caip2",
+    "chain",
+    "chain_ref",
+    "namespace",
+    "register_token",
+    "solana_cluster",
+    "solana_id",
+    "token",
+]
 
 GWEI = 10**9
 
@@ -38,7 +71,12 @@ class Chain(BaseModel):
     eip1559: bool = True
     min_priority_fee: int = Field(0, ge=0, description="Wei; nodes drop tips below it.")
     block_time: float = Field(12.0, gt=0, description="Seconds, for waits and deadlines.")
+    explorer: str | None = None
     tokens: tuple[Token, ...] = ()
+
+    @property
+    def caip2(self) -> str:
+        return f"eip155:{self.id}"
 
 
 CHAINS: dict[int, Chain] = {
@@ -47,6 +85,7 @@ CHAINS: dict[int, Chain] = {
         Chain(
             id=1,
             name="ethereum",
+            explorer="https://etherscan.io",
             tokens=_tokens(  # the issuers' published mainnet contracts
                 ("USDC", "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48", 6),
                 ("USDT", "0xdAC17F958D2ee523a2206206994597C13D831ec7", 6),
@@ -61,6 +100,7 @@ CHAINS: dict[int, Chain] = {
             native_symbol="POL",
             min_priority_fee=30 * GWEI,
             block_time=2,
+            explorer="https://polygonscan.com",
             tokens=_tokens(
                 ("USDC", "0x3c499c542cEF5E3811e1192ce70d8cC03d5c3359", 6),  # native USDC
                 ("USDC.e", "0x2791Bca1f2de4661ED88A30C99A7a9449Aa84174", 6),  # bridged
@@ -69,16 +109,20 @@ CHAINS: dict[int, Chain] = {
                 ("WETH", "0x7ceB23fD6bC0adD59E62ac25578270cFf1b9f619", 18),
             ),
         ),
-        Chain(id=11155111, name="sepolia"),
+        Chain(id=11155111, name="sepolia", explorer="https://sepolia.etherscan.io"),
         Chain(id=1337, name="devnet", block_time=1),
         Chain(id=31337, name="anvil", block_time=1),
     )
 }
 
 
-def chain(chain_id: int) -> Chain:
-    """The known chain of that id, or a generic EIP-1559 chain with no tip floor."""
-    return CHAINS.get(chain_id) or Chain(id=chain_id, name=f"chain-{chain_id}")
+def chain(chain_id: int | str) -> Chain:
+    """The known EVM chain of that id (or ``"eip155:N"``), or a generic EIP-1559 chain
+    with no tip floor. A Solana cluster: :func:`solana_cluster`."""
+    found = chain_ref(chain_id)
+    if not isinstance(found, int):
+        raise NotFound(f"chain_id: {chain_id!r} is a Solana cluster: see solana_cluster()")
+    return CHAINS.get(found) or Chain(id=found, name=f"chain-{found}")
 
 
 _REGISTERED: dict[tuple[int, str], Token] = {}

@@ -9,15 +9,20 @@ one; statuses are reported ``finalized`` at once, since there is no fork to wait
 from __future__ import annotations
 
 import base64
+import hashlib
+from decimal import Decimal
 from typing import Any
 
+from solders.hash import Hash
 from solders.keypair import Keypair
 from solders.litesvm import LiteSVM
+from solders.message import from_bytes_versioned
 from solders.pubkey import Pubkey
 from solders.signature import Signature
 from solders.transaction import VersionedTransaction
 from solders.transaction_metadata import FailedTransactionMetadata
 
+from ..chains.caip import solana_id
 from ..errors import InvalidArgument
 from .jsonrpc import Executor, JsonRpcApp, RpcFault
 from .serve import Devnet
@@ -25,6 +30,8 @@ from .serve import Devnet
 __all__ = ["SolanaDevnet"]
 
 VALID_BLOCKS = 150  # a blockhash stays valid this many blocks, as on Solana
+LAMPORTS_PER_SIGNATURE = 5_000  # Solana's base fee
+TOKEN_PROGRAM = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
 
 
 _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
@@ -67,6 +74,11 @@ class SolanaDevnet(Devnet):
     ) -> None:
         self.svm = LiteSVM()
         self.name = name
+        # No genesis block here: a hash of its own, stable for a name, stands for it.
+        seed = hashlib.sha256(f"anyio-workflow solana devnet {name}".encode()).digest()
+        self.genesis_hash = str(Hash(seed))
+        self.chain_id = solana_id(self.genesis_hash)
+        """Its CAIP-2 id (``solana:`` and the first 32 characters of its genesis hash)."""
         self.funded: list[Keypair] = [Keypair() for _ in range(accounts)]
         for keypair in self.funded:
             self.svm.airdrop(keypair.pubkey(), lamports)
@@ -93,8 +105,60 @@ class SolanaDevnet(Devnet):
         m["requestAirdrop"] = self._airdrop
         m["sendTransaction"] = self._send_transaction
         m["getSignatureStatuses"] = self._signature_statuses
+        m["getFeeForMessage"] = self._fee_for_message
+        m["getRecentPrioritizationFees"] = self._prioritization_fees
+        m["simulateTransaction"] = self._simulate_transaction
+        m["getTokenAccountBalance"] = self._token_account_balance
+        m["getGenesisHash"] = lambda p: self.genesis_hash
         m["getHealth"] = lambda p: "ok"
         m["getVersion"] = lambda p: {"solana-core": "litesvm", "feature-set": 0}
+
+    def _fee_for_message(self, p: list[Any]) -> dict[str, Any]:
+        try:
+            message = from_bytes_versioned(base64.b64decode(p[0]))  # legacy or v0
+        except Exception as exc:  # any decoding failure: not a message
+            raise RpcFault(-32602, f"invalid message: {exc}") from None
+        return self._context(LAMPORTS_PER_SIGNATURE * message.header.num_required_signatures)
+
+    def _prioritization_fees(self, p: list[Any]) -> list[dict[str, int]]:
+        """No other traffic here: every recent slot's fee is 0 (Solana's shape)."""
+        return [{"slot": slot, "prioritizationFee": 0}
+                for slot in range(max(0, self.slot - 4), self.slot + 1)]  # fmt: skip
+
+    def _simulate_transaction(self, p: list[Any]) -> dict[str, Any]:
+        tx = self._decode(p)
+        result = self.svm.simulate_transaction(tx)
+        err = result.err() if isinstance(result, FailedTransactionMetadata) else None
+        meta = result.meta()
+        value = {
+            "err": _error_json(err) if err is not None else None,
+            "logs": list(meta.logs()),
+            "unitsConsumed": int(meta.compute_units_consumed()),
+            "accounts": None,
+        }
+        return self._context(value)
+
+    def _token_account_balance(self, p: list[Any]) -> dict[str, Any]:
+        account = self.svm.get_account(_pubkey(p[0]))
+        if account is None or str(account.owner) != TOKEN_PROGRAM or len(account.data) < 72:
+            raise RpcFault(-32602, "Invalid param: not a Token account")
+        data = bytes(account.data)
+        amount = int.from_bytes(data[64:72], "little")
+        mint = self.svm.get_account(Pubkey(data[:32]))
+        decimals = bytes(mint.data)[44] if mint is not None and len(mint.data) > 44 else 0
+        shown = str(Decimal(amount) / (Decimal(10) ** decimals)) if decimals else str(amount)
+        return self._context({"amount": str(amount), "decimals": decimals,
+                              "uiAmountString": shown})  # fmt: skip
+
+    def _decode(self, p: list[Any]) -> VersionedTransaction:
+        encoded = p[0]
+        options = p[1] if len(p) > 1 and isinstance(p[1], dict) else {}
+        encoding = options.get("encoding", "base58")
+        try:
+            raw = base64.b64decode(encoded) if encoding == "base64" else _b58decode(encoded)
+            return VersionedTransaction.from_bytes(raw)
+        except Exception as exc:  # any decoding failure: not a transaction
+            raise RpcFault(-32602, f"invalid transaction: {exc}") from None
 
     def _latest_blockhash(self, p: list[Any]) -> dict[str, Any]:
         value = {
@@ -140,14 +204,7 @@ class SolanaDevnet(Devnet):
         return self._land(self.svm.airdrop(_pubkey(p[0]), lamports))
 
     def _send_transaction(self, p: list[Any]) -> str:
-        encoded = p[0]
-        options = p[1] if len(p) > 1 and isinstance(p[1], dict) else {}
-        encoding = options.get("encoding", "base58")
-        try:
-            raw = base64.b64decode(encoded) if encoding == "base64" else _b58decode(encoded)
-            tx = VersionedTransaction.from_bytes(raw)
-        except Exception as exc:  # any decoding failure: not a transaction
-            raise RpcFault(-32602, f"invalid transaction: {exc}") from None
+        tx = self._decode(p)
         signature = str(tx.signatures[0])
         if signature in self._statuses:
             raise RpcFault(

@@ -1,6 +1,16 @@
-"""Solana: the JSON-RPC client helpers (and, as they come, signing, transactions and
-agents). The embedded Solana devnet is with the other devnets, in :mod:`anyio_workflow.devnet`."""
+"""Solana: keys (:class:`SolanaSigner`) and the JSON-RPC methods a payout and a program
+call need (:class:`SolanaRpc`), typed. The embedded Solana devnet is with the other
+devnets, in :mod:`anyio_workflow.devnet`."""
 
-from .client import Blockhash, SignatureStatus, SolanaRpc
+from .client import AccountInfo, Blockhash, SignatureStatus, Simulation, SolanaRpc, TokenAmount
+from .signer import SolanaSigner
 
-__all__ = ["Blockhash", "SignatureStatus", "SolanaRpc"]
+__all__ = [
+    "AccountInfo",
+    "Blockhash",
+    "SignatureStatus",
+    "Simulation",
+    "SolanaRpc",
+    "SolanaSigner",
+    "TokenAmount",
+]

@@ -1,0 +1,137 @@
+"""Chain identity across ecosystems: CAIP-2 identifiers (``namespace:reference``), the
+ecosystem's convention: ``"eip155:1"`` (Ethereum), ``"eip155:137"`` (Polygon),
+``"solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp"`` (Solana mainnet: the first 32 characters
+of its genesis hash). An ``int`` stays the shorthand for ``eip155:N``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..errors import InvalidArgument, NotFound
+
+__all__ = [
+    "SOLANA_CLUSTERS",
+    "SOLANA_DEVNET",
+    "SOLANA_MAINNET",
+    "SOLANA_TESTNET",
+    "ChainRef",
+    "SolanaCluster",
+    "SplToken",
+    "caip2",
+    "chain_ref",
+    "namespace",
+    "solana_cluster",
+    "solana_id",
+]
+
+ChainRef = int | str
+"""A chain as the library takes it: an EVM chain id, or a CAIP-2 identifier."""
+
+_EIP155 = re.compile(r"^eip155:([1-9][0-9]{0,19})$")
+_SOLANA = re.compile(r"^solana:([1-9A-HJ-NP-Za-km-z]{32})$")
+_BASE58 = re.compile(r"^[1-9A-HJ-NP-Za-km-z]{32,44}$")
+
+SOLANA_MAINNET = "solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp"
+SOLANA_DEVNET = "solana:EtWTRABZaYq6iMfeYKouRu166VU2xqa1"
+SOLANA_TESTNET = "solana:4uhcVJyU9pJkvQyS88uRDiswHXSCkY3z"
+
+
+def chain_ref(value: object, field: str = "chain_id") -> ChainRef:
+    """``value`` as the library keys chains: an ``int`` for an EVM chain (``"eip155:N"``
+    becomes ``N``), the CAIP-2 string for a Solana cluster; :class:`InvalidArgument`
+    naming ``field`` otherwise."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value >= 1:
+            return value
+        raise InvalidArgument(f"{field}: {value}; an EVM chain id is at least 1")
+    if isinstance(value, str):
+        if match := _EIP155.match(value):
+            return int(match[1])
+        if _SOLANA.match(value):
+            return value
+    raise InvalidArgument(
+        f"{field}: {value!r} is not a chain: an EVM chain id (1, 137), or a CAIP-2 id "
+        f"('eip155:137', '{SOLANA_MAINNET}')"
+    )
+
+
+def caip2(chain: ChainRef) -> str:
+    """The CAIP-2 identifier of ``chain``."""
+    found = chain_ref(chain)
+    return f"eip155:{found}" if isinstance(found, int) else found
+
+
+def namespace(chain: ChainRef) -> str:
+    """``"eip155"`` or ``"solana"``."""
+    return caip2(chain).split(":", 1)[0]
+
+
+def solana_id(genesis_hash: str) -> str:
+    """The CAIP-2 id of the Solana cluster with that genesis hash (base58)."""
+    if not _BASE58.match(genesis_hash):
+        raise InvalidArgument(f"genesis_hash: {genesis_hash!r} is not a base58 hash")
+    return f"solana:{genesis_hash[:32]}"
+
+
+class SplToken(BaseModel):
+    """An SPL token a Solana cluster is known to have: its mint and decimals."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    symbol: str = Field(min_length=1, max_length=16)
+    mint: str = Field(pattern=r"^[1-9A-HJ-NP-Za-km-z]{32,44}$")
+    decimals: int = Field(ge=0, le=18)
+
+
+class SolanaCluster(BaseModel):
+    """One Solana cluster, as data."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=_SOLANA.pattern)
+    name: str
+    native_symbol: str = "SOL"
+    decimals: int = 9
+    explorer: str | None = None
+    tokens: tuple[SplToken, ...] = ()
+
+
+SOLANA_CLUSTERS: dict[str, SolanaCluster] = {
+    c.id: c
+    for c in (
+        SolanaCluster(
+            id=SOLANA_MAINNET,
+            name="solana",
+            explorer="https://explorer.solana.com",
+            tokens=(  # the issuers' published mainnet mints
+                SplToken(
+                    symbol="USDC", mint="EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v", decimals=6
+                ),
+                SplToken(
+                    symbol="USDT", mint="Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB", decimals=6
+                ),
+            ),
+        ),
+        SolanaCluster(
+            id=SOLANA_DEVNET,
+            name="solana-devnet",
+            explorer="https://explorer.solana.com/?cluster=devnet",
+        ),
+        SolanaCluster(
+            id=SOLANA_TESTNET,
+            name="solana-testnet",
+            explorer="https://explorer.solana.com/?cluster=testnet",
+        ),
+    )
+}
+
+
+def solana_cluster(chain: str) -> SolanaCluster:
+    """The known cluster of that CAIP-2 id, or a generic one (an embedded devnet's)."""
+    found = chain_ref(chain)
+    if not isinstance(found, str):
+        raise NotFound(f"chain_id: {chain!r} is an EVM chain, not a Solana cluster")
+    return SOLANA_CLUSTERS.get(found) or SolanaCluster(id=found, name=f"solana-{found[7:15]}")
