@@ -16,9 +16,12 @@ from .risk import (
     PriceBounds,
     RiskMonitorAgent,
 )
+from .solana import SolanaProgramCallAgent, SolTransferAgent
 from .transfer import Erc20TransferAgent, NativeTransferAgent
 
 __all__ = [
+    "SolTransferAgent",
+    "SolanaProgramCallAgent",
     "AgentContext",
     "AuditorAgent",
     "BaseAgent",

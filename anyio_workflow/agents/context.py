@@ -18,6 +18,7 @@ from ..evm.tx import TxSender
 from ..journal.steps import Steps
 from ..rpc.client import JsonRpcClient
 from ..rpc.eth import EthRpc
+from ..solana.client import SolanaRpc
 from ..storage.stores import ContentStore
 
 __all__ = ["AgentContext"]
@@ -47,12 +48,17 @@ class AgentContext(RunContext, Protocol):
         """The workflow's nonce managers, one per account and chain."""
         ...
 
-    def rpc(self, chain_id: int | None = None) -> JsonRpcClient:
-        """The JSON-RPC client of ``chain_id`` (the task's chain by default)."""
+    def rpc(self, chain_id: int | str | None = None) -> JsonRpcClient:
+        """The JSON-RPC client of ``chain_id`` (the task's chain by default; an EVM chain
+        id or a CAIP-2 id)."""
         ...
 
-    def eth(self, chain_id: int | None = None) -> EthRpc:
+    def eth(self, chain_id: int | str | None = None) -> EthRpc:
         """Typed EVM methods over :meth:`rpc`."""
+        ...
+
+    def solana(self, chain_id: str) -> SolanaRpc:
+        """Typed Solana methods over :meth:`rpc` of the cluster ``chain_id`` (CAIP-2)."""
         ...
 
     def sender(

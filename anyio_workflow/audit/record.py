@@ -35,9 +35,11 @@ from pydantic import BaseModel, ConfigDict
 from pydantic_core import to_jsonable_python
 
 from .._hash import keccak256
+from ..core.outcome import flatten_output
 from ..errors import AnyioWorkflowError, TransactionError
 from ..evm.accounts import Signer
 from ..evm.tx import receipts_in
+from ..solana.tx import SolanaReceipt
 from ..storage.cid import CID
 from ..storage.dag import dag_json_decode, dag_json_encode
 from .merkle import StandardMerkleTree
@@ -78,7 +80,8 @@ class TxEntry(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     agent: str
-    chain_id: int | None = None
+    chain_id: int | str | None = None
+    """An EVM chain id, or a CAIP-2 id (a Solana cluster's)."""
     hash: str
     status: int | None = None
     nonce: int | None = None
@@ -316,6 +319,14 @@ def build_record(
                     strategy=receipt.strategy,
                 )
             )  # fmt: skip
+        landed = [r for r in flatten_output(outcome.output) if isinstance(r, SolanaReceipt)]
+        for sol in landed:  # Solana: the signature, slot, and the cluster's CAIP-2 id
+            transactions.append(
+                TxEntry(agent=outcome.agent, chain_id=sol.chain_id, hash=sol.hash,
+                        status=sol.status, block_number=sol.slot, replaced=list(sol.replaced),
+                        strategy=sol.strategy)
+            )  # fmt: skip
+        receipts += landed  # type: ignore[arg-type]
         error = outcome.error
         if isinstance(error, TransactionError):  # sent, then failed: the hashes stay
             mined = error.receipt

@@ -72,7 +72,11 @@ class SolanaDevnet(Devnet):
         executor: Executor = "inline",
         name: str = "solana",
     ) -> None:
-        self.svm = LiteSVM()
+        # Blockhashes are checked here, as a cluster does: any of the recent ones is valid
+        # for VALID_BLOCKS slots (LiteSVM alone knows only its latest one, which would
+        # refuse every transaction but the first of a burst signed at once).
+        self.svm = LiteSVM().with_blockhash_check(False)
+        self._blockhashes: dict[str, int] = {}  # blockhash -> the slot it was issued at
         self.name = name
         # No genesis block here: a hash of its own, stable for a name, stands for it.
         seed = hashlib.sha256(f"anyio-workflow solana devnet {name}".encode()).digest()
@@ -96,6 +100,7 @@ class SolanaDevnet(Devnet):
     def _register(self) -> None:
         m = self.app.methods
         m["getSlot"] = lambda p: self.slot
+        m["getBlockHeight"] = lambda p: self.slot  # a block per slot here
         m["getBalance"] = lambda p: self._context(self.svm.get_balance(_pubkey(p[0])) or 0)
         m["getLatestBlockhash"] = self._latest_blockhash
         m["getMinimumBalanceForRentExemption"] = lambda p: int(
@@ -127,6 +132,7 @@ class SolanaDevnet(Devnet):
 
     def _simulate_transaction(self, p: list[Any]) -> dict[str, Any]:
         tx = self._decode(p)
+        self._check_blockhash(tx)
         result = self.svm.simulate_transaction(tx)
         err = result.err() if isinstance(result, FailedTransactionMetadata) else None
         meta = result.meta()
@@ -150,6 +156,15 @@ class SolanaDevnet(Devnet):
         return self._context({"amount": str(amount), "decimals": decimals,
                               "uiAmountString": shown})  # fmt: skip
 
+    def _check_blockhash(self, tx: VersionedTransaction) -> None:
+        issued = self._blockhashes.get(str(tx.message.recent_blockhash))
+        if issued is None or self.slot - issued > VALID_BLOCKS:
+            raise RpcFault(
+                -32002,
+                "Transaction simulation failed: Blockhash not found",
+                {"err": "BlockhashNotFound", "logs": []},
+            )
+
     def _decode(self, p: list[Any]) -> VersionedTransaction:
         encoded = p[0]
         options = p[1] if len(p) > 1 and isinstance(p[1], dict) else {}
@@ -161,8 +176,14 @@ class SolanaDevnet(Devnet):
             raise RpcFault(-32602, f"invalid transaction: {exc}") from None
 
     def _latest_blockhash(self, p: list[Any]) -> dict[str, Any]:
+        blockhash = str(self.svm.latest_blockhash())
+        issued = self._blockhashes.get(blockhash)
+        if issued is not None and issued != self.slot:  # a new slot: a new blockhash
+            self.svm.expire_blockhash()
+            blockhash = str(self.svm.latest_blockhash())
+        self._blockhashes.setdefault(blockhash, self.slot)
         value = {
-            "blockhash": str(self.svm.latest_blockhash()),
+            "blockhash": blockhash,
             "lastValidBlockHeight": self.slot + VALID_BLOCKS,
         }
         return self._context(value)
@@ -205,6 +226,7 @@ class SolanaDevnet(Devnet):
 
     def _send_transaction(self, p: list[Any]) -> str:
         tx = self._decode(p)
+        self._check_blockhash(tx)
         signature = str(tx.signatures[0])
         if signature in self._statuses:
             raise RpcFault(

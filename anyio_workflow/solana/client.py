@@ -166,6 +166,10 @@ class SolanaRpc:
         except (KeyError, TypeError, ValueError):
             raise InvalidResponse(f"{method}: malformed value", method=method) from None
 
+    async def get_block_height(self) -> int:
+        result = await self.client.request("getBlockHeight", [{"commitment": self.commitment}])
+        return _int(result, "getBlockHeight", "the height")
+
     async def chain_id(self) -> str:
         """The cluster's CAIP-2 id, from its genesis hash."""
         result = await self.client.request("getGenesisHash", [])

@@ -11,6 +11,7 @@ from typing import Any
 import anyio
 
 from ..agents.context import AgentContext
+from ..chains.caip import ChainRef, chain_ref
 from ..core.config import AsyncWorkflowConfig
 from ..core.fees import FeeStrategy, GasStrategy
 from ..core.outcome import AgentOutcome
@@ -26,6 +27,7 @@ from ..journal.journal import Journal
 from ..journal.steps import Steps
 from ..rpc.client import JsonRpcClient
 from ..rpc.eth import EthRpc
+from ..solana.client import SolanaRpc
 from ..storage.stores import ContentStore
 
 __all__ = ["RunContext", "WorkflowContext"]
@@ -77,7 +79,7 @@ class WorkflowContext:
         task: Task,
         config: AsyncWorkflowConfig,
         services: Mapping[str, Any],
-        clients: Mapping[int, JsonRpcClient],
+        clients: Mapping[ChainRef, JsonRpcClient],
         outcomes: list[AgentOutcome],
         clock: Callable[[], float],
         signer: Signer | None = None,
@@ -162,21 +164,26 @@ class WorkflowContext:
             raise StepBudgetExceeded(self.config.context_length)
         self.steps += n
 
-    def rpc(self, chain_id: int | None = None) -> JsonRpcClient:
-        """The JSON-RPC client of ``chain_id`` (the task's chain by default)."""
-        chain = self.chain_id if chain_id is None else chain_id
+    def rpc(self, chain_id: ChainRef | None = None) -> JsonRpcClient:
+        """The JSON-RPC client of ``chain_id`` (the task's chain by default; an EVM chain
+        id, or a CAIP-2 id: ``"eip155:137"``, ``"solana:<genesis>"``)."""
+        chain = self.chain_id if chain_id is None else chain_ref(chain_id)
         try:
             return self._clients[chain]
         except KeyError:
-            known = ", ".join(map(str, sorted(self._clients))) or "none"
+            known = ", ".join(sorted(map(str, self._clients))) or "none"
             raise NotFound(
                 f"rpc: no endpoint for chain {chain} was given to AsyncWorkflow(rpc=...) "
                 f"(chains: {known})"
             ) from None
 
-    def eth(self, chain_id: int | None = None) -> EthRpc:
+    def eth(self, chain_id: ChainRef | None = None) -> EthRpc:
         """Typed EVM methods over :meth:`rpc`."""
         return EthRpc(self.rpc(chain_id))
+
+    def solana(self, chain_id: str) -> SolanaRpc:
+        """Typed Solana methods over :meth:`rpc` of the cluster ``chain_id`` (CAIP-2)."""
+        return SolanaRpc(self.rpc(chain_id))
 
     def sender(
         self,

@@ -26,6 +26,7 @@ import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream
 
 from ..agents.auditor import AuditorAgent
+from ..chains.caip import ChainRef
 from ..core.agent import BaseAgent
 from ..core.config import AsyncWorkflowConfig
 from ..core.outcome import AgentOutcome, Attempt
@@ -67,7 +68,7 @@ from .events import (
     Vetoed,
 )
 from .result import WorkflowResult
-from .rpcpool import RpcPool, RpcTarget
+from .rpcpool import RpcMap, RpcPool
 
 __all__ = ["AsyncWorkflow"]
 
@@ -115,7 +116,7 @@ class AsyncWorkflow:
         sleep: Sleep | None = None,
         rng: random.Random | None = None,
         limiter: anyio.CapacityLimiter | None = None,
-        rpc: Mapping[int, RpcTarget] | None = None,
+        rpc: RpcMap | None = None,
         signer: Signer | None = None,
         store: ContentStore | None = None,
         auditor: BaseAgent[Any] | None = None,
@@ -160,7 +161,7 @@ class AsyncWorkflow:
         self._rng = rng or random.Random()
         self._limiter = limiter
         self._rpc = RpcPool(rpc or {}, fallback=self.config.rpc_fallback)
-        self._clients: dict[int, JsonRpcClient] | None = None
+        self._clients: dict[ChainRef, JsonRpcClient] | None = None
         self._stack: AsyncExitStack | None = None
         self._bus = EventBus()
         self._inflight: set[str] = set()
@@ -170,7 +171,7 @@ class AsyncWorkflow:
     def replace(
         self,
         *,
-        rpc: Mapping[int, RpcTarget] | None = None,
+        rpc: RpcMap | None = None,
         signer: Signer | None = None,
         store: ContentStore | None = None,
         **services: Any,
@@ -185,7 +186,7 @@ class AsyncWorkflow:
             sleep=self._sleep,
             rng=self._rng,
             limiter=self._limiter,
-            rpc={**self._rpc.targets, **(rpc or {})},
+            rpc=self._rpc.merged(rpc),
             signer=signer if signer is not None else self.signer,
             store=store if store is not None else self.store,
             auditor=self._auditor,
@@ -363,7 +364,7 @@ class _Run:
         workflow: AsyncWorkflow,
         task: Task,
         agents: list[BaseAgent[Any]],
-        clients: Mapping[int, JsonRpcClient],
+        clients: Mapping[ChainRef, JsonRpcClient],
         *,
         run_id: str,
         earlier: RunRecord | None = None,

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from anyio_workflow import AsyncWorkflow, AsyncWorkflowConfig, BaseAgent, RunContext, Task
+from anyio_workflow.chains import SOLANA_MAINNET
 from anyio_workflow.devnet import Anvil
 from anyio_workflow.errors import RpcError
 from anyio_workflow.rpc import JsonRpcClient
@@ -64,7 +65,14 @@ async def test_an_unknown_chain_is_a_clear_error(anvil: Anvil) -> None:
 
 
 def test_bad_rpc_targets_are_refused() -> None:
-    with pytest.raises(ValueError, match="chain ids must be positive"):
+    with pytest.raises(ValueError, match="rpc: 0; an EVM chain id is at least 1"):
         AsyncWorkflow([BalanceReader()], rpc={0: "http://x"})
+    with pytest.raises(ValueError, match="rpc: 'solana' is not a chain"):
+        AsyncWorkflow([BalanceReader()], rpc={"solana": "http://x"})
+    both = AsyncWorkflow(
+        [BalanceReader()], rpc={"eip155:137": "http://x", SOLANA_MAINNET: "http://y"}
+    )
+    merged = both.replace(rpc={137: "http://z"})._rpc.targets  # "eip155:137" and 137: one chain
+    assert merged == {137: "http://z", SOLANA_MAINNET: "http://y"}
     with pytest.raises(ValueError, match=r"rpc\[1\]: give a URL"):
         AsyncWorkflow([BalanceReader()], rpc={1: []})

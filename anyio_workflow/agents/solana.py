@@ -1,0 +1,118 @@
+"""Solana agents: :class:`SolTransferAgent` and :class:`SolanaProgramCallAgent`, sent
+through :class:`~anyio_workflow.solana.tx.SolanaSender` (simulate, compute budget,
+priority fee by strategy, sign, send, confirm, re-sign on an expired blockhash)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from solders.instruction import Instruction
+from solders.pubkey import Pubkey
+from solders.system_program import TransferParams, transfer
+
+from ..chains.caip import chain_ref, solana_cluster
+from ..core.task import Task
+from ..errors import InvalidArgument, NotFound
+from ..solana.signer import SolanaSigner
+from ..solana.tx import SolanaReceipt, SolanaSender
+from .base import BaseAgent, Role
+from .context import AgentContext
+from .helpers import Amount, base_units
+
+__all__ = ["SolTransferAgent", "SolanaProgramCallAgent"]
+
+Strategy = Literal["eco", "optimal", "fast"] | int
+
+
+def _cluster(chain_id: str) -> str:
+    found = chain_ref(chain_id)
+    if not isinstance(found, str):
+        raise InvalidArgument(f"chain_id: {chain_id!r} is not a Solana cluster (solana:...)")
+    return found
+
+
+def _signer(signer: SolanaSigner | None, ctx: AgentContext) -> SolanaSigner:
+    """The agent's own signer, else the workflow's ``solana_signer`` service."""
+    if signer is not None:
+        return signer
+    try:
+        found = ctx.service("solana_signer")
+    except NotFound:
+        raise NotFound(
+            "signer: this Solana agent has no signer of its own and no solana_signer service "
+            "was given (AsyncWorkflow(..., solana_signer=SolanaSigner(...)))"
+        ) from None
+    if not isinstance(found, SolanaSigner):
+        raise InvalidArgument("services.solana_signer: not a SolanaSigner")
+    return found
+
+
+class SolanaProgramCallAgent(BaseAgent[AgentContext]):
+    """Sends ``instructions`` (solders ``Instruction``s) as one transaction on the
+    Solana cluster ``chain_id`` (CAIP-2), signed and paid for by ``signer`` (default: the
+    ``solana_signer`` service). Its output is the :class:`SolanaReceipt`.
+
+    Cancellation: before the send nothing is sent; after it, the signature stays sent
+    (in the sender's journal) and only the wait for its confirmation is abandoned.
+    """
+
+    role = Role.EXECUTOR
+
+    def __init__(
+        self,
+        instructions: list[Instruction],
+        *,
+        chain_id: str,
+        signer: SolanaSigner | None = None,
+        strategy: Strategy = "optimal",
+        name: str | None = None,
+    ) -> None:
+        super().__init__(name)
+        if not instructions:
+            raise InvalidArgument("instructions: at least one")
+        self.instructions = list(instructions)
+        self.chain_id = _cluster(chain_id)
+        self.signer = signer
+        self.strategy = strategy
+
+    def build(self, signer: SolanaSigner) -> list[Instruction]:
+        return self.instructions
+
+    async def execute(self, task: Task, ctx: AgentContext) -> SolanaReceipt:
+        signer = _signer(self.signer, ctx)
+        sender = SolanaSender(ctx.solana(self.chain_id), signer, self.chain_id,
+                              strategy=self.strategy)  # fmt: skip
+        return await sender.send(self.build(signer))
+
+
+class SolTransferAgent(SolanaProgramCallAgent):
+    """Sends ``amount`` of SOL to ``to`` on the cluster ``chain_id``: lamports as an
+    ``int``, whole SOL as a ``Decimal``, or ``"2.5 SOL"``."""
+
+    def __init__(
+        self,
+        to: str,
+        amount: Amount,
+        *,
+        chain_id: str,
+        signer: SolanaSigner | None = None,
+        strategy: Strategy = "optimal",
+        name: str | None = None,
+    ) -> None:
+        try:
+            self.to = Pubkey.from_string(to)
+        except (ValueError, TypeError):
+            raise InvalidArgument(f"to: {to!r} is not a base58 Solana address") from None
+        cluster = solana_cluster(_cluster(chain_id))
+        self.lamports = base_units(amount, cluster.decimals, unit=cluster.native_symbol,
+                                   uint256=False)  # fmt: skip
+        if self.lamports <= 0 or self.lamports >= 2**64:
+            raise InvalidArgument(f"amount: {amount!r}; between 1 lamport and a u64")
+        placeholder = transfer(TransferParams(from_pubkey=self.to, to_pubkey=self.to,
+                                              lamports=self.lamports))  # fmt: skip
+        super().__init__([placeholder], chain_id=chain_id, signer=signer, strategy=strategy,
+                         name=name)  # fmt: skip
+
+    def build(self, signer: SolanaSigner) -> list[Instruction]:
+        return [transfer(TransferParams(from_pubkey=signer.pubkey, to_pubkey=self.to,
+                                        lamports=self.lamports))]  # fmt: skip

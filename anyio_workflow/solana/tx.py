@@ -1,0 +1,182 @@
+"""The lifecycle of a Solana transaction: :class:`SolanaSender`.
+
+build (the instructions, after a compute-budget pair) -> simulate (nothing is sent unless
+it would succeed; the compute-unit limit is what it consumed, plus a margin) -> price (the
+compute-unit price from ``getRecentPrioritizationFees`` by strategy: eco, optimal and fast
+take the 25th, 50th and 75th percentile of recent slots' fees) -> sign -> send -> confirm
+to the commitment asked for. When the blockhash expires before the transaction is seen,
+its signature is looked up once more (a transaction that landed is reported, never paid
+again), and only then is it signed afresh with a new blockhash and sent; every signature
+sent is kept (``SolanaReceipt.replaced``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import anyio
+from pydantic import BaseModel, ConfigDict
+from solders.compute_budget import set_compute_unit_limit, set_compute_unit_price
+from solders.instruction import Instruction
+from solders.transaction import VersionedTransaction
+
+from ..errors import InvalidArgument, SimulationFailed, TransactionError
+from .client import SignatureStatus, SolanaRpc
+from .signer import SolanaSigner
+
+__all__ = ["PERCENTILES", "SolanaReceipt", "SolanaSender"]
+
+PERCENTILES = {"eco": 25, "optimal": 50, "fast": 75}
+"""Which percentile of recent prioritization fees each strategy pays."""
+_LEVELS = {"processed": 0, "confirmed": 1, "finalized": 2}
+MAX_COMPUTE_UNITS = 1_400_000
+
+
+class SolanaReceipt(BaseModel):
+    """A Solana transaction that landed: its signature, slot and what it cost."""
+
+    model_config = ConfigDict(frozen=True)
+
+    hash: str
+    """Its signature (base58): what explorers and ``getSignatureStatuses`` take."""
+    chain_id: str
+    """The cluster's CAIP-2 id."""
+    slot: int
+    status: int
+    """1: it succeeded (a failed one raises ``TransactionError`` with this receipt)."""
+    compute_unit_limit: int
+    compute_unit_price: int
+    """Micro-lamports per compute unit."""
+    replaced: tuple[str, ...] = ()
+    """Signatures sent for it before it landed (expired blockhashes), never landed."""
+    strategy: str | None = None
+
+
+def _percentile(values: list[int], percent: int) -> int:
+    if not values:
+        return 0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, math.ceil(percent / 100 * len(ordered)) - 1)]
+
+
+class SolanaSender:
+    """Sends instruction lists for ``signer`` through ``rpc`` (see the module's docstring).
+
+    :param strategy: ``"eco"``, ``"optimal"`` or ``"fast"``, or an ``int``: a fixed
+        compute-unit price in micro-lamports.
+    :param margin: the compute-unit limit over what the simulation consumed (x1.2).
+
+    Cancellation: before a send nothing is sent; after it, the signature stays in
+    :attr:`journal` and only the wait is abandoned.
+    """
+
+    def __init__(
+        self,
+        rpc: SolanaRpc,
+        signer: SolanaSigner,
+        chain_id: str,
+        *,
+        strategy: Literal["eco", "optimal", "fast"] | int = "optimal",
+        commitment: Literal["processed", "confirmed", "finalized"] = "confirmed",
+        margin: float = 1.2,
+        poll_interval: float = 0.2,
+        max_resigns: int = 3,
+    ) -> None:
+        if isinstance(strategy, str) and strategy not in PERCENTILES:
+            raise InvalidArgument(
+                f"strategy: {strategy!r}; one of {sorted(PERCENTILES)}, or an int"
+            )
+        if isinstance(strategy, int) and strategy < 0:
+            raise InvalidArgument(f"strategy: {strategy} micro-lamports; at least 0")
+        if margin < 1:
+            raise InvalidArgument(f"margin: {margin}; at least 1")
+        self.rpc = rpc
+        self.signer = signer
+        self.chain_id = chain_id
+        self.strategy = strategy
+        self.commitment = commitment
+        self.margin = margin
+        self.poll_interval = poll_interval
+        self.max_resigns = max_resigns
+        self.journal: list[str] = []
+        """Every signature sent, in order: whatever happens to the wait, they are known."""
+
+    async def price(self, instructions: list[Instruction]) -> int:
+        """The compute-unit price (micro-lamports) for a transaction of ``instructions``."""
+        if isinstance(self.strategy, int):
+            return self.strategy
+        writable = sorted({str(a.pubkey) for ix in instructions for a in ix.accounts
+                           if a.is_writable})  # fmt: skip
+        fees = await self.rpc.get_recent_prioritization_fees(writable[:128])
+        return _percentile(fees, PERCENTILES[self.strategy])
+
+    def _signed(
+        self, instructions: list[Instruction], limit: int, price: int, blockhash: str
+    ) -> VersionedTransaction:
+        budget = [set_compute_unit_limit(limit), set_compute_unit_price(price)]
+        return self.signer.sign_instructions([*budget, *instructions], blockhash)
+
+    async def send(self, instructions: list[Instruction]) -> SolanaReceipt:
+        """Simulate, price, sign, send and confirm ``instructions`` as one transaction."""
+        if not instructions:
+            raise InvalidArgument("instructions: at least one")
+        blockhash = await self.rpc.get_latest_blockhash()
+        trial = self._signed(instructions, MAX_COMPUTE_UNITS, 0, blockhash.blockhash)
+        simulated = await self.rpc.simulate_transaction(bytes(trial))
+        if simulated.err is not None:
+            raise SimulationFailed(
+                -32002, f"Transaction simulation failed: {simulated.err}",
+                {"err": simulated.err, "logs": list(simulated.logs)},
+                method="simulateTransaction",
+            )  # fmt: skip
+        used = simulated.units_consumed or MAX_COMPUTE_UNITS
+        limit = min(MAX_COMPUTE_UNITS, math.ceil(used * self.margin) + 300)
+        price = await self.price(instructions)
+        sent: list[str] = []
+        for _ in range(self.max_resigns + 1):
+            tx = self._signed(instructions, limit, price, blockhash.blockhash)
+            signature = str(tx.signatures[0])
+            self.journal.append(signature)
+            sent.append(signature)
+            await self.rpc.send_transaction(bytes(tx), skip_preflight=True)
+            status = await self._confirm(signature, blockhash.last_valid_block_height)
+            if status is None:  # expired unseen: sign afresh
+                blockhash = await self.rpc.get_latest_blockhash()
+                continue
+            receipt = SolanaReceipt(
+                hash=signature, chain_id=self.chain_id, slot=status.slot,
+                status=1 if status.err is None else 0, compute_unit_limit=limit,
+                compute_unit_price=price,
+                replaced=tuple(s for s in sent if s != signature),
+                strategy=str(self.strategy),
+            )  # fmt: skip
+            if status.err is not None:
+                raise TransactionError(
+                    f"transaction {signature} failed on chain: {status.err}", sent, receipt
+                )
+            return receipt
+        raise TransactionError(
+            f"no signature landed before its blockhash expired, {self.max_resigns + 1} times",
+            sent,
+        )
+
+    async def _confirm(self, signature: str, last_valid: int) -> SignatureStatus | None:
+        """The signature's status once it reaches the commitment; ``None`` when the
+        blockhash expired and a last look finds it nowhere."""
+        want = _LEVELS[self.commitment]
+        while True:
+            (status,) = await self.rpc.get_signature_statuses([signature])
+            if status is not None and (
+                status.err is not None or _LEVELS.get(status.confirmation_status or "", -1) >= want
+            ):
+                return status
+            if await self.rpc.get_block_height() > last_valid:
+                (status,) = await self.rpc.get_signature_statuses([signature])
+                if status is None:
+                    return None
+                continue  # seen after all: wait for its commitment
+            await anyio.sleep(self.poll_interval)
+
+    def __repr__(self) -> str:
+        return f"<SolanaSender {self.signer.address} on {self.chain_id} sent={len(self.journal)}>"

@@ -1,0 +1,124 @@
+"""Solana in a run: SolTransferAgent beside an EVM transfer, on the embedded devnets, with
+the transaction lifecycle (simulation, compute budget, priority fee, confirmation, a new
+blockhash when the first expires) (issue 17)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from solders.keypair import Keypair
+
+from anyio_workflow import AsyncWorkflow, AsyncWorkflowConfig
+from anyio_workflow.agents import NativeTransferAgent, SolTransferAgent
+from anyio_workflow.devnet import EvmDevnet, SolanaDevnet
+from anyio_workflow.errors import InvalidArgument, SimulationFailed
+from anyio_workflow.evm import LocalSigner
+from anyio_workflow.rpc import FaultInjectingTransport
+from anyio_workflow.rpc.transport import Payload, Transport
+from anyio_workflow.solana import SolanaRpc, SolanaSigner
+from anyio_workflow.solana.tx import SolanaSender
+
+SOL = 10**9
+
+
+async def test_one_run_pays_on_an_evm_chain_and_on_solana() -> None:
+    evm, sol = EvmDevnet(chain_id=137, name="polygon"), SolanaDevnet()
+    payer = SolanaSigner(bytes(sol.funded[0]))
+    to_sol, to_evm = str(Keypair().pubkey()), "0x" + "5e" * 20
+    agents = [
+        NativeTransferAgent(to_evm, 12345, chain_id=137),
+        SolTransferAgent(to_sol, "2.5 SOL", chain_id=sol.chain_id),
+        SolTransferAgent(to_sol, Decimal("0.5"), chain_id=sol.chain_id, name="second"),
+    ]
+    workflow = AsyncWorkflow(
+        agents, AsyncWorkflowConfig(),
+        rpc={137: evm.transport, sol.chain_id: sol.transport},
+        signer=LocalSigner("0x" + evm.accounts[0].key.hex()), solana_signer=payer,
+    )  # fmt: skip
+    result = await workflow.run("pay", chain_id=137)
+    assert result.ok, result.error
+    evm_receipt, sol_receipt, _ = result
+    assert sol_receipt.chain_id == sol.chain_id and sol_receipt.status == 1
+    assert sol_receipt.compute_unit_limit >= 150  # from the simulation, with its margin
+    async with sol.client() as client:
+        assert await SolanaRpc(client).get_balance(to_sol) == 3 * SOL
+    async with evm.client() as client:
+        from anyio_workflow.rpc import EthRpc
+
+        assert await EthRpc(client).get_balance(to_evm) == 12345
+    assert evm_receipt.chain_id == 137 and evm_receipt.status == 1
+    assert result.audit is not None  # one record for both chains
+    listed = {(t.chain_id, t.hash, t.status) for t in result.audit.record.transactions}
+    assert listed == {(r.chain_id, r.hash, 1) for r in result}
+
+
+async def test_nothing_is_sent_when_the_simulation_fails() -> None:
+    sol = SolanaDevnet()
+    broke = SolanaSigner.generate()  # no lamports: the fee alone fails
+    faults = FaultInjectingTransport(sol.transport())
+    async with sol.client() as _, _client(faults) as client:
+        sender = SolanaSender(SolanaRpc(client), broke, sol.chain_id)
+        agent = SolTransferAgent(str(Keypair().pubkey()), 1, chain_id=sol.chain_id)
+        with pytest.raises(SimulationFailed):
+            await sender.send(agent.build(broke))
+    assert "sendTransaction" not in [method for method, _ in faults.log]
+
+
+class Expiring(Transport):
+    """A node that drops the first transaction it is sent and then lets its blockhash
+    expire (as a congested cluster does): the sender must sign afresh, once."""
+
+    def __init__(self, devnet: SolanaDevnet) -> None:
+        self.devnet, self.inner = devnet, devnet.transport()
+        self.endpoint = self.inner.endpoint
+        self.dropped: list[str] = []
+
+    async def send(self, payload: Payload) -> Any:
+        if (
+            isinstance(payload, dict)
+            and payload["method"] == "sendTransaction"
+            and not self.dropped
+        ):
+            import base64
+
+            from solders.transaction import VersionedTransaction
+
+            tx = VersionedTransaction.from_bytes(base64.b64decode(payload["params"][0]))
+            self.dropped.append(str(tx.signatures[0]))
+            self.devnet.svm.warp_to_slot(self.devnet.slot + 200)  # past its validity
+            return {"jsonrpc": "2.0", "id": payload["id"], "result": self.dropped[-1]}
+        return await self.inner.send(payload)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def _client(transport: Transport) -> Any:
+    from anyio_workflow.rpc import JsonRpcClient
+
+    return JsonRpcClient(transport, coalesce=False)
+
+
+async def test_an_expired_blockhash_is_checked_then_signed_afresh_once() -> None:
+    sol = SolanaDevnet()
+    payer = SolanaSigner(bytes(sol.funded[0]))
+    to = str(Keypair().pubkey())
+    node = Expiring(sol)
+    async with _client(node) as client:
+        solana = SolanaRpc(client)
+        sender = SolanaSender(solana, payer, sol.chain_id, poll_interval=0.01)
+        receipt = await sender.send(SolTransferAgent(to, SOL, chain_id=sol.chain_id).build(payer))
+        assert receipt.replaced == tuple(node.dropped) and receipt.hash not in node.dropped
+        assert sender.journal == [*node.dropped, receipt.hash]
+        assert await solana.get_balance(to) == SOL  # paid once
+
+
+def test_bad_solana_agent_input_is_refused_before_anything_runs() -> None:
+    with pytest.raises(InvalidArgument, match="not a base58 Solana address"):
+        SolTransferAgent("0xabc", 1, chain_id=SolanaDevnet().chain_id)
+    with pytest.raises(InvalidArgument, match="is not a Solana cluster"):
+        SolTransferAgent(str(Keypair().pubkey()), 1, chain_id="eip155:1")
+    with pytest.raises(InvalidArgument):
+        SolTransferAgent(str(Keypair().pubkey()), "2 ETH", chain_id=SolanaDevnet().chain_id)
