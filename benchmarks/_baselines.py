@@ -1,7 +1,8 @@
-"""The benchmarks' own environment for third-party baselines (web3.py): .venv-bench/.
+"""The benchmarks' own environments for third-party baselines: web3.py in .venv-bench/,
+solana-py in .venv-bench-solana/ (apart: their pins need not agree).
 
-web3.py is never a dependency of anyio-workflow: it is installed here, on first use, and
-its measurements run in a subprocess.
+Neither is a dependency of anyio-workflow: each is installed here, on first use, and its
+measurements run in a subprocess.
 """
 
 from __future__ import annotations
@@ -21,24 +22,30 @@ SCRIPT = Path(__file__).with_name("_web3_baseline.py")
 
 
 def bench_python() -> Path | None:
-    """The benchmark environment's python, made on first use; None if it cannot be."""
-    python = BENCH_VENV / "bin" / "python"
-    stamp = BENCH_VENV / ".stamp"
-    want = " ".join((WEB3_PIN, *EXTRAS))
+    """The web3.py environment's python, made on first use; None if it cannot be."""
+    return baseline_python(BENCH_VENV, (WEB3_PIN, *EXTRAS))
+
+
+def baseline_python(where: Path, pins: tuple[str, ...]) -> Path | None:
+    """A virtualenv at ``where`` with ``pins`` installed, made on first use (and again
+    when the pins change); its python, or None if it cannot be made."""
+    python = where / "bin" / "python"
+    stamp = where / ".stamp"
+    want = " ".join(pins)
     if python.exists() and stamp.exists() and stamp.read_text() == want:
         return python
-    print(f"setting up {BENCH_VENV.name} with {WEB3_PIN} (once)...", file=sys.stderr)
+    print(f"setting up {where.name} with {want} (once)...", file=sys.stderr)
     try:
-        venv.create(BENCH_VENV, with_pip=True, clear=True)
+        venv.create(where, with_pip=True, clear=True)
         subprocess.run(
             [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-             WEB3_PIN, *EXTRAS],
+             *pins],
             check=True,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )  # fmt: skip
     except (OSError, subprocess.CalledProcessError) as exc:
-        print(f"web3.py baseline unavailable: {exc}", file=sys.stderr)
+        print(f"baseline environment {where.name} unavailable: {exc}", file=sys.stderr)
         return None
     stamp.write_text(want)
     return python

@@ -249,8 +249,13 @@ def devnet(
             ]
             if as_json:
                 info: dict[str, Any] = {"url": url, "chain_id": chain_id, "accounts": accounts}
-                if solana_url:
-                    info["solana_url"] = solana_url
+                if solana_url and sol is not None:
+                    info["solana_url"] = solana_url  # as before; "solana" says all
+                    info["solana"] = {
+                        "url": solana_url, "chain_id": sol.chain_id,
+                        "accounts": [{"address": str(k.pubkey()), "secret_key": str(k)}
+                                     for k in sol.funded],
+                    }  # fmt: skip
                 print(json.dumps(info), flush=True)
             else:
                 out = Console()

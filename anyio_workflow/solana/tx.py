@@ -22,7 +22,7 @@ from solders.instruction import Instruction
 from solders.transaction import VersionedTransaction
 
 from ..errors import InvalidArgument, SimulationFailed, TransactionError
-from .client import SignatureStatus, SolanaRpc
+from .client import Blockhash, SignatureStatus, Simulation, SolanaRpc
 from .signer import SolanaSigner
 
 __all__ = ["PERCENTILES", "SolanaReceipt", "SolanaSender"]
@@ -31,6 +31,8 @@ PERCENTILES = {"eco": 25, "optimal": 50, "fast": 75}
 """Which percentile of recent prioritization fees each strategy pays."""
 _LEVELS = {"processed": 0, "confirmed": 1, "finalized": 2}
 MAX_COMPUTE_UNITS = 1_400_000
+BLOCKHASH_FOR = 10.0  # seconds a sender reuses a blockhash for its next transactions
+FEES_FOR = 2.0  # seconds it reuses the recent prioritization fees
 
 
 class SolanaReceipt(BaseModel):
@@ -51,6 +53,13 @@ class SolanaReceipt(BaseModel):
     replaced: tuple[str, ...] = ()
     """Signatures sent for it before it landed (expired blockhashes), never landed."""
     strategy: str | None = None
+
+
+def _expired(err: object) -> bool:
+    """Whether a simulation's or a refusal's error says the blockhash is unknown."""
+    if isinstance(err, dict):
+        err = err.get("err")
+    return err == "BlockhashNotFound" or (isinstance(err, str) and "Blockhash not found" in err)
 
 
 def _percentile(values: list[int], percent: int) -> int:
@@ -101,6 +110,8 @@ class SolanaSender:
         self.max_resigns = max_resigns
         self.journal: list[str] = []
         """Every signature sent, in order: whatever happens to the wait, they are known."""
+        self._blockhash: tuple[float, Blockhash] | None = None
+        self._fees: tuple[float, list[int]] | None = None
 
     async def price(self, instructions: list[Instruction]) -> int:
         """The compute-unit price (micro-lamports) for a transaction of ``instructions``."""
@@ -108,8 +119,18 @@ class SolanaSender:
             return self.strategy
         writable = sorted({str(a.pubkey) for ix in instructions for a in ix.accounts
                            if a.is_writable})  # fmt: skip
-        fees = await self.rpc.get_recent_prioritization_fees(writable[:128])
-        return _percentile(fees, PERCENTILES[self.strategy])
+        now = anyio.current_time()
+        if self._fees is None or now - self._fees[0] > FEES_FOR:
+            self._fees = now, await self.rpc.get_recent_prioritization_fees(writable[:128])
+        return _percentile(self._fees[1], PERCENTILES[self.strategy])
+
+    async def blockhash(self, *, fresh: bool = False) -> Blockhash:
+        """A recent blockhash: the one fetched in the last ``BLOCKHASH_FOR`` seconds (a
+        blockhash stays valid for 150 blocks, about a minute), else a new one."""
+        now = anyio.current_time()
+        if fresh or self._blockhash is None or now - self._blockhash[0] > BLOCKHASH_FOR:
+            self._blockhash = now, await self.rpc.get_latest_blockhash()
+        return self._blockhash[1]
 
     def _signed(
         self, instructions: list[Instruction], limit: int, price: int, blockhash: str
@@ -121,9 +142,11 @@ class SolanaSender:
         """Simulate, price, sign, send and confirm ``instructions`` as one transaction."""
         if not instructions:
             raise InvalidArgument("instructions: at least one")
-        blockhash = await self.rpc.get_latest_blockhash()
-        trial = self._signed(instructions, MAX_COMPUTE_UNITS, 0, blockhash.blockhash)
-        simulated = await self.rpc.simulate_transaction(bytes(trial))
+        blockhash = await self.blockhash()
+        simulated = await self._simulate(instructions, blockhash.blockhash)
+        if _expired(simulated.err):  # our cached blockhash aged out: once more, fresh
+            blockhash = await self.blockhash(fresh=True)
+            simulated = await self._simulate(instructions, blockhash.blockhash)
         if simulated.err is not None:
             raise SimulationFailed(
                 -32002, f"Transaction simulation failed: {simulated.err}",
@@ -139,10 +162,18 @@ class SolanaSender:
             signature = str(tx.signatures[0])
             self.journal.append(signature)
             sent.append(signature)
-            await self.rpc.send_transaction(bytes(tx), skip_preflight=True)
+            try:
+                await self.rpc.send_transaction(bytes(tx), skip_preflight=True)
+            except SimulationFailed as exc:  # refused: the node does not have it
+                self.journal.remove(signature)
+                sent.remove(signature)
+                if not _expired(exc.data if isinstance(exc.data, dict) else None):
+                    raise
+                blockhash = await self.blockhash(fresh=True)
+                continue
             status = await self._confirm(signature, blockhash.last_valid_block_height)
             if status is None:  # expired unseen: sign afresh
-                blockhash = await self.rpc.get_latest_blockhash()
+                blockhash = await self.blockhash(fresh=True)
                 continue
             receipt = SolanaReceipt(
                 hash=signature, chain_id=self.chain_id, slot=status.slot,
@@ -160,6 +191,15 @@ class SolanaSender:
             f"no signature landed before its blockhash expired, {self.max_resigns + 1} times",
             sent,
         )
+
+    async def _simulate(self, instructions: list[Instruction], blockhash: str) -> Simulation:
+        trial = self._signed(instructions, MAX_COMPUTE_UNITS, 0, blockhash)
+        try:
+            return await self.rpc.simulate_transaction(bytes(trial))
+        except SimulationFailed as exc:  # a node that answers an error, not a value
+            data = exc.data if isinstance(exc.data, dict) else {}
+            return Simulation(err=data.get("err", str(exc)), logs=tuple(data.get("logs") or ()),
+                              units_consumed=None)  # fmt: skip
 
     async def _confirm(self, signature: str, last_valid: int) -> SignatureStatus | None:
         """The signature's status once it reaches the commitment; ``None`` when the

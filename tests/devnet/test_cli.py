@@ -11,7 +11,7 @@ import anyio
 import pytest
 
 from anyio_workflow.rpc import EthRpc, JsonRpcClient
-from anyio_workflow.solana import SolanaRpc
+from anyio_workflow.solana import SolanaRpc, SolanaSigner
 
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
@@ -34,8 +34,15 @@ async def test_devnet_command_serves_then_exits_cleanly(stop: signal.Signals) ->
             eth = EthRpc(client)
             assert await eth.chain_id() == 137
             assert await eth.get_balance(info["accounts"][0]["address"]) == 10_000 * 10**18
-        async with JsonRpcClient(info["solana_url"]) as client:
-            assert await SolanaRpc(client).get_latest_blockhash()
+        solana = info["solana"]
+        assert solana["url"] == info["solana_url"]
+        async with JsonRpcClient(solana["url"]) as client:
+            rpc = SolanaRpc(client)
+            assert await rpc.get_latest_blockhash()
+            assert await rpc.chain_id() == solana["chain_id"]
+            for account in solana["accounts"]:  # each key is the address's, and funded
+                assert SolanaSigner(account["secret_key"]).address == account["address"]
+                assert await rpc.get_balance(account["address"]) > 0
         process.send_signal(stop)
         with anyio.fail_after(15):
             assert await process.wait() == 0

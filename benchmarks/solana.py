@@ -1,0 +1,194 @@
+"""Solana transfers, and one run across three chains.
+
+1. 200 SOL transfers (1,000,000 lamports each, to fresh addresses) on the embedded Solana
+   devnet served on loopback (``anyio-workflow devnet --solana``, its own process): our
+   pipeline (``SolanaSender``: simulation, compute budget, priority fee, send, confirm;
+   32 in flight, polls every 20 ms) against the same transfers built with solders and
+   sent one after another with solana-py (``send_transaction``, ``confirm_transaction``
+   polling every 20 ms; in .venv-bench-solana). Keys: ``transfers_per_s``,
+   ``vs_solana_py_sequential`` (goal >= 8).
+2. The demo's shape: payouts on "ethereum" and "polygon" (two EVM devnet processes) and
+   on Solana, as one ``AsyncWorkflow`` run, against the same payouts run chain by chain,
+   one run after another. Key: ``multichain_vs_sequential`` (goal >= 2.5).
+
+    python benchmarks/solana.py            # 200 transfers; 60 payouts per chain
+    python benchmarks/solana.py --quick    # 100 transfers; 20 payouts per chain
+    python benchmarks/solana.py --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import subprocess
+import sys
+import time
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+import anyio
+from solders.keypair import Keypair
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _baselines import BASELINE_TIMEOUT, baseline_python
+
+from anyio_workflow import AsyncWorkflow, AsyncWorkflowConfig
+from anyio_workflow.agents import NativeTransferAgent, SolTransferAgent
+from anyio_workflow.evm import LocalSigner
+from anyio_workflow.rpc import JsonRpcClient
+from anyio_workflow.solana import SolanaRpc, SolanaSigner
+from anyio_workflow.solana.tx import SolanaSender
+
+HERE = Path(__file__).parent
+SOLANA_PY = ("solana==0.41.0",)
+IN_FLIGHT = 32
+POLL = 0.02
+LAMPORTS = 1_000_000
+
+
+@contextmanager
+def devnet(*args: str) -> Any:
+    """``anyio-workflow devnet --json ARGS`` in its own process: its JSON line."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "anyio_workflow.cli", "devnet", "--json", *args],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        yield json.loads(process.stdout.readline())
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+
+
+async def ours(url: str, chain_id: str, secret: str, count: int) -> float:
+    async with JsonRpcClient(url) as client:
+        sender = SolanaSender(SolanaRpc(client), SolanaSigner(secret), chain_id,
+                              poll_interval=POLL)  # fmt: skip
+        limiter = anyio.CapacityLimiter(IN_FLIGHT)
+        landed: list[int] = []
+
+        async def one() -> None:
+            async with limiter:
+                agent = SolTransferAgent(str(Keypair().pubkey()), LAMPORTS, chain_id=chain_id)
+                receipt = await sender.send(agent.build(sender.signer))
+                landed.append(receipt.status)
+
+        started = time.perf_counter()
+        async with anyio.create_task_group() as tg:
+            for _ in range(count):
+                tg.start_soon(one)
+        elapsed = time.perf_counter() - started
+    assert landed == [1] * count
+    return count / elapsed
+
+
+def solana_py(url: str, secret: str, count: int) -> float | None:
+    python = baseline_python(HERE.parent / ".venv-bench-solana", SOLANA_PY)
+    if python is None:
+        return None
+    try:
+        out = subprocess.run(
+            [str(python), str(HERE / "_solana_baseline.py"), url, str(count), secret, str(POLL)],
+            check=True, capture_output=True, text=True, timeout=BASELINE_TIMEOUT,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        print(f"solana-py: no result within {BASELINE_TIMEOUT} s", file=sys.stderr)
+        return None
+    return float(json.loads(out.stdout)["transfers_per_s"])
+
+
+def payouts(chains: dict[str, Any], count: int) -> list[Any]:
+    agents: list[Any] = []
+    for name, info in chains.items():
+        for i in range(count):
+            if name == "solana":
+                to = str(Keypair().pubkey())
+                agents.append(SolTransferAgent(to, LAMPORTS, chain_id=info["chain_id"],
+                                               name=f"{name}-{i}"))  # fmt: skip
+            else:
+                to = "0x" + f"{0xB0B000 + i:040x}"
+                agents.append(NativeTransferAgent(to, 10**12 + i, chain_id=info["chain_id"],
+                                                  name=f"{name}-{i}"))  # fmt: skip
+    return agents
+
+
+async def run_payouts(chains: dict[str, Any], count: int) -> float:
+    evm = [info for name, info in chains.items() if name != "solana"]
+    signer = LocalSigner(evm[0]["accounts"][0]["private_key"]) if evm else None
+    rpc: dict[Any, str] = {i["chain_id"]: i["url"] for i in chains.values()}
+    services: dict[str, Any] = {}
+    if "solana" in chains:
+        services["solana_signer"] = SolanaSigner(chains["solana"]["accounts"][0]["secret_key"])
+    workflow = AsyncWorkflow(
+        payouts(chains, count), AsyncWorkflowConfig(max_workers=IN_FLIGHT, auto_store_proofs=False),
+        rpc=rpc, signer=signer, **services,
+    )  # fmt: skip
+    started = time.perf_counter()
+    result = await workflow.run("payouts", chain_id=1)
+    elapsed = time.perf_counter() - started
+    assert result.ok, result.error
+    return elapsed
+
+
+def measure(transfers: int, per_chain: int) -> dict[str, Any]:
+    figures: dict[str, Any] = {"transfers": transfers, "in_flight": IN_FLIGHT, "poll": POLL,
+                               "payouts_per_chain": per_chain}  # fmt: skip
+    with ExitStack() as stack:
+        eth = stack.enter_context(devnet("--chain-id", "1"))
+        pol = stack.enter_context(devnet("--chain-id", "137", "--solana"))
+        sol = {"url": pol["solana"]["url"], "chain_id": pol["solana"]["chain_id"],
+               "accounts": pol["solana"]["accounts"]}  # fmt: skip
+        secrets = [a["secret_key"] for a in sol["accounts"]]
+        figures["transfers_per_s"] = anyio.run(ours, sol["url"], sol["chain_id"], secrets[0],
+                                               transfers)  # fmt: skip
+        baseline = solana_py(sol["url"], secrets[1], transfers)
+        figures["solana_py_sequential_transfers_per_s"] = baseline
+        figures["vs_solana_py_sequential"] = (
+            figures["transfers_per_s"] / baseline if baseline else None
+        )
+        eth_info = {"url": eth["url"], "chain_id": 1, "accounts": eth["accounts"]}
+        pol_info = {"url": pol["url"], "chain_id": 137, "accounts": pol["accounts"]}
+        sol["accounts"] = [{"secret_key": secrets[2]}]
+        chains = {"ethereum": eth_info, "polygon": pol_info, "solana": sol}
+        together = anyio.run(run_payouts, chains, per_chain)
+        apart = {name: anyio.run(run_payouts, {name: info}, per_chain)
+                 for name, info in chains.items()}  # fmt: skip
+    figures["multichain_s"] = together
+    figures["chain_by_chain_s"] = apart
+    figures["multichain_vs_sequential"] = sum(apart.values()) / together
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="100 transfers, 20 payouts a chain")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args()
+    figures = measure(100, 20) if args.quick else measure(200, 60)
+    figures["goals"] = {"vs_solana_py_sequential": [">=", 8],
+                        "multichain_vs_sequential": [">=", 2.5]}  # fmt: skip
+    # Neither goal is met on this machine (docs/benchmarks.md says why: the devnet
+    # confirms at once, which makes one-by-one fast, and three CPU-bound devnet processes
+    # and the client share 2 cores). The alarms are regression floors instead.
+    figures["alarm_at"] = {"vs_solana_py_sequential": [">=", 2],
+                           "multichain_vs_sequential": [">=", 0.9]}  # fmt: skip
+    if args.json:
+        print(json.dumps(figures))
+        return
+    print(f"{figures['transfers']} SOL transfers on the embedded devnet (loopback)")
+    print(f"  ours, {IN_FLIGHT} in flight      {figures['transfers_per_s']:8.1f} transfers/s")
+    base = figures["solana_py_sequential_transfers_per_s"]
+    shown = f"{base:8.1f} transfers/s" if base else "unavailable"
+    ratio = figures["vs_solana_py_sequential"]
+    print(f"  solana-py, one by one  {shown}  ({ratio or 0:.2f}x; goal >= 8)")
+    print(f"payouts on ethereum, polygon and solana, {figures['payouts_per_chain']} a chain: "
+          f"{figures['multichain_s']:.2f} s in one run, "
+          f"{sum(figures['chain_by_chain_s'].values()):.2f} s chain by chain "
+          f"({figures['multichain_vs_sequential']:.2f}x; goal >= 2.5)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
