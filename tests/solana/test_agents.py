@@ -122,3 +122,38 @@ def test_bad_solana_agent_input_is_refused_before_anything_runs() -> None:
         SolTransferAgent(str(Keypair().pubkey()), 1, chain_id="eip155:1")
     with pytest.raises(InvalidArgument):
         SolTransferAgent(str(Keypair().pubkey()), "2 ETH", chain_id=SolanaDevnet().chain_id)
+
+
+class RefusesOnce(Transport):
+    """A node that refuses the first transaction sent with "Blockhash not found" (its
+    blockhash aged out on the node's side): nothing of it was kept."""
+
+    def __init__(self, devnet: SolanaDevnet) -> None:
+        self.inner = devnet.transport()
+        self.endpoint = self.inner.endpoint
+        self.refused = 0
+
+    async def send(self, payload: Payload) -> Any:
+        sending = isinstance(payload, dict) and payload["method"] == "sendTransaction"
+        if sending and not self.refused:
+            self.refused += 1
+            error = {"code": -32002, "message": "Transaction simulation failed: Blockhash "
+                     "not found", "data": {"err": "BlockhashNotFound", "logs": []}}  # fmt: skip
+            return {"jsonrpc": "2.0", "id": payload["id"], "error": error}
+        return await self.inner.send(payload)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+async def test_a_send_refused_for_its_blockhash_is_signed_afresh_and_not_kept() -> None:
+    sol = SolanaDevnet()
+    payer = SolanaSigner(bytes(sol.funded[0]))
+    to = str(Keypair().pubkey())
+    node = RefusesOnce(sol)
+    async with _client(node) as client:
+        sender = SolanaSender(SolanaRpc(client), payer, sol.chain_id, poll_interval=0.01)
+        receipt = await sender.send(SolTransferAgent(to, SOL, chain_id=sol.chain_id).build(payer))
+        assert node.refused == 1 and receipt.replaced == ()
+        assert sender.journal == [receipt.hash]  # the refused bytes never reached a node
+        assert await SolanaRpc(client).get_balance(to) == SOL
