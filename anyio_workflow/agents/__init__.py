@@ -16,12 +16,13 @@ from .risk import (
     PriceBounds,
     RiskMonitorAgent,
 )
-from .solana import SolanaProgramCallAgent, SolTransferAgent
+from .solana import SolanaProgramCallAgent, SolTransferAgent, SplTransferAgent
 from .transfer import Erc20TransferAgent, NativeTransferAgent
 
 __all__ = [
     "SolTransferAgent",
     "SolanaProgramCallAgent",
+    "SplTransferAgent",
     "AgentContext",
     "AuditorAgent",
     "BaseAgent",

@@ -13,13 +13,20 @@ from solders.system_program import TransferParams, transfer
 from ..chains.caip import chain_ref, solana_cluster
 from ..core.task import Task
 from ..errors import InvalidArgument, NotFound
+from ..solana.client import SolanaRpc
 from ..solana.signer import SolanaSigner
+from ..solana.spl import (
+    associated_token_address,
+    create_associated_token_account,
+    mint_decimals,
+    transfer_checked,
+)
 from ..solana.tx import SolanaReceipt, SolanaSender
 from .base import BaseAgent, Role
 from .context import AgentContext
 from .helpers import Amount, base_units
 
-__all__ = ["SolTransferAgent", "SolanaProgramCallAgent"]
+__all__ = ["SolTransferAgent", "SolanaProgramCallAgent", "SplTransferAgent"]
 
 Strategy = Literal["eco", "optimal", "fast"] | int
 
@@ -78,11 +85,16 @@ class SolanaProgramCallAgent(BaseAgent[AgentContext]):
     def build(self, signer: SolanaSigner) -> list[Instruction]:
         return self.instructions
 
+    async def instructions_for(self, signer: SolanaSigner, rpc: SolanaRpc) -> list[Instruction]:
+        """The instructions to send (an agent that must read the chain first overrides
+        this). Cancellation: reads only."""
+        return self.build(signer)
+
     async def execute(self, task: Task, ctx: AgentContext) -> SolanaReceipt:
         signer = _signer(self.signer, ctx)
-        sender = SolanaSender(ctx.solana(self.chain_id), signer, self.chain_id,
-                              strategy=self.strategy)  # fmt: skip
-        return await sender.send(self.build(signer))
+        rpc = ctx.solana(self.chain_id)
+        sender = SolanaSender(rpc, signer, self.chain_id, strategy=self.strategy)
+        return await sender.send(await self.instructions_for(signer, rpc))
 
 
 class SolTransferAgent(SolanaProgramCallAgent):
@@ -116,3 +128,53 @@ class SolTransferAgent(SolanaProgramCallAgent):
     def build(self, signer: SolanaSigner) -> list[Instruction]:
         return [transfer(TransferParams(from_pubkey=signer.pubkey, to_pubkey=self.to,
                                         lamports=self.lamports))]  # fmt: skip
+
+
+class SplTransferAgent(SolanaProgramCallAgent):
+    """Sends ``amount`` of the SPL token ``mint`` (its address, or a symbol the cluster's
+    data knows: ``"USDC"``) to the wallet ``to``, creating its associated token account
+    when it has none: base units as an ``int``, whole tokens as a ``Decimal`` or
+    ``"100 USDC"``, scaled by the mint's decimals (read from the chain). The transfer is
+    ``transfer_checked``: the program checks the mint and its decimals too."""
+
+    def __init__(
+        self,
+        mint: str,
+        to: str,
+        amount: Amount,
+        *,
+        chain_id: str,
+        signer: SolanaSigner | None = None,
+        strategy: Strategy = "optimal",
+        name: str | None = None,
+    ) -> None:
+        cluster = solana_cluster(_cluster(chain_id))
+        known = {t.symbol.upper(): t for t in cluster.tokens}
+        self.symbol: str | None = None
+        if mint.upper() in known:
+            self.symbol, mint = known[mint.upper()].symbol, known[mint.upper()].mint
+        try:
+            self.mint, self.to = Pubkey.from_string(mint), Pubkey.from_string(to)
+        except (ValueError, TypeError):
+            raise InvalidArgument(
+                f"mint, to: base58 Solana addresses (or a token symbol {sorted(known)})"
+            ) from None
+        self.amount = amount
+        base_units(amount, 18, uint256=False)  # its shape now, its scale once the mint is read
+        placeholder = transfer(TransferParams(from_pubkey=self.to, to_pubkey=self.to, lamports=1))
+        super().__init__([placeholder], chain_id=chain_id, signer=signer, strategy=strategy,
+                         name=name)  # fmt: skip
+
+    async def instructions_for(self, signer: SolanaSigner, rpc: SolanaRpc) -> list[Instruction]:
+        decimals = await mint_decimals(rpc, self.mint)
+        amount = self.amount
+        if not isinstance(amount, int):
+            amount = base_units(amount, decimals, unit=self.symbol, uint256=False)
+        destination = associated_token_address(self.to, self.mint)
+        steps: list[Instruction] = []
+        if await rpc.get_account_info(str(destination)) is None:
+            steps.append(create_associated_token_account(signer.pubkey, self.to, self.mint))
+        source = associated_token_address(signer.pubkey, self.mint)
+        steps.append(transfer_checked(source, self.mint, destination, signer.pubkey, amount,
+                                      decimals))  # fmt: skip
+        return steps

@@ -157,3 +157,42 @@ async def test_a_send_refused_for_its_blockhash_is_signed_afresh_and_not_kept() 
         assert node.refused == 1 and receipt.replaced == ()
         assert sender.journal == [receipt.hash]  # the refused bytes never reached a node
         assert await SolanaRpc(client).get_balance(to) == SOL
+
+
+async def test_spl_payouts_create_the_recipients_token_account_once() -> None:
+    from solders.account import Account
+    from solders.token.state import Mint, TokenAccount, TokenAccountState
+
+    from anyio_workflow.agents import SplTransferAgent
+    from anyio_workflow.solana.spl import TOKEN_PROGRAM, associated_token_address
+
+    sol = SolanaDevnet()
+    payer = SolanaSigner(bytes(sol.funded[0]))
+    mint = Keypair().pubkey()
+    rent = 10**7
+    mint_state = Mint(mint_authority=payer.pubkey, supply=10**12, decimals=6,
+                      is_initialized=True, freeze_authority=None)  # fmt: skip
+    source = associated_token_address(payer.pubkey, mint)
+    holding = TokenAccount(mint=mint, owner=payer.pubkey, amount=10**12, delegate=None,
+                           state=TokenAccountState.Initialized, is_native=None,
+                           delegated_amount=0, close_authority=None)  # fmt: skip
+    for address, state in ((mint, mint_state), (source, holding)):
+        sol.svm.set_account(address, Account(lamports=rent, data=bytes(state),
+                                             owner=TOKEN_PROGRAM, executable=False))  # fmt: skip
+    vendor = Keypair().pubkey()
+    agents = [
+        SplTransferAgent(str(mint), str(vendor), Decimal("2.5"), chain_id=sol.chain_id),
+        SplTransferAgent(str(mint), str(vendor), 1_000, chain_id=sol.chain_id, name="again"),
+    ]
+    workflow = AsyncWorkflow(agents, AsyncWorkflowConfig(max_workers=1, auto_store_proofs=False),
+                             rpc={sol.chain_id: sol.transport}, solana_signer=payer)  # fmt: skip
+    result = await workflow.run("pay", chain_id=1)
+    assert result.ok, result.error
+    async with sol.client() as client:
+        solana = SolanaRpc(client)
+        held = await solana.get_token_account_balance(str(associated_token_address(vendor, mint)))
+        assert (held.amount, held.decimals) == (2_500_000 + 1_000, 6)
+        left = await solana.get_token_account_balance(str(source))
+        assert left.amount == 10**12 - 2_501_000
+    with pytest.raises(InvalidArgument, match="base58 Solana addresses"):
+        SplTransferAgent("not-a-mint", str(vendor), 1, chain_id=sol.chain_id)
