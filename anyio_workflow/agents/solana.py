@@ -166,6 +166,8 @@ class SplTransferAgent(SolanaProgramCallAgent):
                          name=name)  # fmt: skip
 
     async def instructions_for(self, signer: SolanaSigner, rpc: SolanaRpc) -> list[Instruction]:
+        """The transfer, after the recipient's token account's creation when it has none.
+        Cancellation: reads only."""
         decimals = await mint_decimals(rpc, self.mint)
         amount = self.amount
         if not isinstance(amount, int):
