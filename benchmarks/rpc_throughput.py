@@ -192,6 +192,10 @@ def main() -> None:
         ),
     }
     figures["goals"] = {key: [">=", goal] for key, goal in GOALS.items()}
+    # Not met (0.51x in full runs; docs/benchmarks.md): 64 callers gathered into batches
+    # against batches of 100 built by hand. Quick runs measure 0.33-0.48, around half the
+    # goal, so the alarm is a regression floor instead.
+    figures["alarm_at"] = {"coalesced_vs_explicit_batch": [">=", 0.25]}
     if args.json:
         print(json.dumps(figures))
         return
