@@ -54,16 +54,40 @@ def _signer(signer: SolanaSigner | None, ctx: AgentContext) -> SolanaSigner:
     return found
 
 
-class SolanaProgramCallAgent(BaseAgent[AgentContext]):
-    """Sends ``instructions`` (solders ``Instruction``s) as one transaction on the
-    Solana cluster ``chain_id`` (CAIP-2), signed and paid for by ``signer`` (default: the
-    ``solana_signer`` service). Its output is the :class:`SolanaReceipt`.
+class _SolanaAgent(BaseAgent[AgentContext]):
+    """What the Solana executors share: a cluster (CAIP-2 ``chain_id``), a signer that
+    signs and pays (default: the ``solana_signer`` service), a fee strategy, and a send
+    of :meth:`instructions_for` through :class:`SolanaSender`. Output: the
+    :class:`SolanaReceipt`.
 
     Cancellation: before the send nothing is sent; after it, the signature stays sent
     (in the sender's journal) and only the wait for its confirmation is abandoned.
     """
 
     role = Role.EXECUTOR
+
+    def __init__(
+        self, *, chain_id: str, signer: SolanaSigner | None, strategy: Strategy, name: str | None
+    ) -> None:
+        super().__init__(name)
+        self.chain_id = _cluster(chain_id)
+        self.signer = signer
+        self.strategy = strategy
+
+    async def instructions_for(self, signer: SolanaSigner, rpc: SolanaRpc) -> list[Instruction]:
+        """The instructions to send. Cancellation: reads only."""
+        raise NotImplementedError(f"{type(self).__name__} must implement instructions_for")
+
+    async def execute(self, task: Task, ctx: AgentContext) -> SolanaReceipt:
+        signer = _signer(self.signer, ctx)
+        rpc = ctx.solana(self.chain_id)
+        sender = SolanaSender(rpc, signer, self.chain_id, strategy=self.strategy)
+        return await sender.send(await self.instructions_for(signer, rpc))
+
+
+class SolanaProgramCallAgent(_SolanaAgent):
+    """Sends ``instructions`` (solders ``Instruction``s) as one transaction on the
+    Solana cluster ``chain_id`` (CAIP-2)."""
 
     def __init__(
         self,
@@ -74,30 +98,17 @@ class SolanaProgramCallAgent(BaseAgent[AgentContext]):
         strategy: Strategy = "optimal",
         name: str | None = None,
     ) -> None:
-        super().__init__(name)
+        super().__init__(chain_id=chain_id, signer=signer, strategy=strategy, name=name)
         if not instructions:
             raise InvalidArgument("instructions: at least one")
         self.instructions = list(instructions)
-        self.chain_id = _cluster(chain_id)
-        self.signer = signer
-        self.strategy = strategy
-
-    def build(self, signer: SolanaSigner) -> list[Instruction]:
-        return self.instructions
 
     async def instructions_for(self, signer: SolanaSigner, rpc: SolanaRpc) -> list[Instruction]:
-        """The instructions to send (an agent that must read the chain first overrides
-        this). Cancellation: reads only."""
-        return self.build(signer)
-
-    async def execute(self, task: Task, ctx: AgentContext) -> SolanaReceipt:
-        signer = _signer(self.signer, ctx)
-        rpc = ctx.solana(self.chain_id)
-        sender = SolanaSender(rpc, signer, self.chain_id, strategy=self.strategy)
-        return await sender.send(await self.instructions_for(signer, rpc))
+        """The instructions given. Cancellation: nothing to abandon."""
+        return self.instructions
 
 
-class SolTransferAgent(SolanaProgramCallAgent):
+class SolTransferAgent(_SolanaAgent):
     """Sends ``amount`` of SOL to ``to`` on the cluster ``chain_id``: lamports as an
     ``int``, whole SOL as a ``Decimal``, or ``"2.5 SOL"``."""
 
@@ -120,17 +131,18 @@ class SolTransferAgent(SolanaProgramCallAgent):
                                    uint256=False)  # fmt: skip
         if self.lamports <= 0 or self.lamports >= 2**64:
             raise InvalidArgument(f"amount: {amount!r}; between 1 lamport and a u64")
-        placeholder = transfer(TransferParams(from_pubkey=self.to, to_pubkey=self.to,
-                                              lamports=self.lamports))  # fmt: skip
-        super().__init__([placeholder], chain_id=chain_id, signer=signer, strategy=strategy,
-                         name=name)  # fmt: skip
+        super().__init__(chain_id=chain_id, signer=signer, strategy=strategy, name=name)
+
+    async def instructions_for(self, signer: SolanaSigner, rpc: SolanaRpc) -> list[Instruction]:
+        """The transfer (no read needed). Cancellation: nothing to abandon."""
+        return self.build(signer)
 
     def build(self, signer: SolanaSigner) -> list[Instruction]:
         return [transfer(TransferParams(from_pubkey=signer.pubkey, to_pubkey=self.to,
                                         lamports=self.lamports))]  # fmt: skip
 
 
-class SplTransferAgent(SolanaProgramCallAgent):
+class SplTransferAgent(_SolanaAgent):
     """Sends ``amount`` of the SPL token ``mint`` (its address, or a symbol the cluster's
     data knows: ``"USDC"``) to the wallet ``to``, creating its associated token account
     when it has none: base units as an ``int``, whole tokens as a ``Decimal`` or
@@ -161,9 +173,7 @@ class SplTransferAgent(SolanaProgramCallAgent):
             ) from None
         self.amount = amount
         base_units(amount, 18, uint256=False)  # its shape now, its scale once the mint is read
-        placeholder = transfer(TransferParams(from_pubkey=self.to, to_pubkey=self.to, lamports=1))
-        super().__init__([placeholder], chain_id=chain_id, signer=signer, strategy=strategy,
-                         name=name)  # fmt: skip
+        super().__init__(chain_id=chain_id, signer=signer, strategy=strategy, name=name)
 
     async def instructions_for(self, signer: SolanaSigner, rpc: SolanaRpc) -> list[Instruction]:
         """The transfer, after the recipient's token account's creation when it has none.
