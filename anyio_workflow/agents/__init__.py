@@ -16,11 +16,21 @@ from .risk import (
     PriceBounds,
     RiskMonitorAgent,
 )
-from .solana import SolanaProgramCallAgent, SolTransferAgent, SplTransferAgent
+from .solana import (
+    SolanaBatch,
+    SolanaPayoutAgent,
+    SolanaPayoutReport,
+    SolanaProgramCallAgent,
+    SolTransferAgent,
+    SplTransferAgent,
+)
 from .transfer import Erc20TransferAgent, NativeTransferAgent
 
 __all__ = [
     "SolTransferAgent",
+    "SolanaBatch",
+    "SolanaPayoutAgent",
+    "SolanaPayoutReport",
     "SolanaProgramCallAgent",
     "SplTransferAgent",
     "AgentContext",

@@ -19,6 +19,8 @@ from ..journal.steps import Steps
 from ..rpc.client import JsonRpcClient
 from ..rpc.eth import EthRpc
 from ..solana.client import SolanaRpc
+from ..solana.signer import SolanaSigner
+from ..solana.tx import SolanaSender, SolanaStrategy
 from ..storage.stores import ContentStore
 
 __all__ = ["AgentContext"]
@@ -73,7 +75,19 @@ class AgentContext(RunContext, Protocol):
         send queue and nonce managers; ``strategy`` defaults to the workflow's."""
         ...
 
-    def sent(self) -> list[tuple[str, int, str]]:
+    def solana_sender(
+        self,
+        signer: SolanaSigner,
+        chain_id: str,
+        *,
+        strategy: SolanaStrategy = "optimal",
+        **options: Any,
+    ) -> SolanaSender:
+        """A :class:`SolanaSender` for ``signer`` on the cluster ``chain_id``, journaled
+        with the workflow's journal; what it sends is in :meth:`sent`."""
+        ...
+
+    def sent(self) -> list[tuple[str, int | str, str]]:
         """Every transaction the run's senders sent: ``(agent, chain_id, hash)``."""
         ...
 

@@ -255,7 +255,7 @@ class AuditSummary:
 
 
 def _followed(
-    agent: str, chain_id: int, tx_hash: str, receipt: Mapping[str, Any] | None
+    agent: str, chain_id: int | str, tx_hash: str, receipt: Mapping[str, Any] | None
 ) -> TxEntry:
     """The entry of a transaction its agent stopped waiting for, with its receipt if one
     was found afterwards."""
@@ -285,7 +285,7 @@ def build_record(
     outcomes: Iterable[Any],
     duration: float,
     previous: CID | None,
-    sent: Iterable[tuple[str, int, str]] = (),
+    sent: Iterable[tuple[str, int | str, str]] = (),
     followed: Mapping[str, Mapping[str, Any]] | None = None,
     reveal: dict[str, Any] | None = None,
 ) -> tuple[AuditRecord, StandardMerkleTree]:
@@ -306,6 +306,8 @@ def build_record(
         task["params"] = seal(task["params"], reveal.setdefault("task", {}))
     agents: list[AgentEntry] = []
     transactions: list[TxEntry] = []
+    sent = list(sent)
+    chains = {tx_hash: chain for _agent, chain, tx_hash in sent}
     for outcome in outcomes:
         receipts = list(receipts_in(outcome.output))
         for receipt in receipts:
@@ -334,7 +336,7 @@ def build_record(
                 transactions.append(
                     TxEntry(
                         agent=outcome.agent,
-                        chain_id=mined.chain_id if mined else None,
+                        chain_id=mined.chain_id if mined else chains.get(tx_hash),
                         hash=tx_hash,
                         status=mined.status if mined and mined.hash == tx_hash else None,
                     )

@@ -17,8 +17,10 @@ from .caip import (
     caip2,
     chain_ref,
     namespace,
+    register_spl_token,
     solana_cluster,
     solana_id,
+    spl_tokens,
 )
 
 __all__ = [
@@ -36,9 +38,11 @@ __all__ = [
     "chain",
     "chain_ref",
     "namespace",
+    "register_spl_token",
     "register_token",
     "solana_cluster",
     "solana_id",
+    "spl_tokens",
     "token",
 ]
 
@@ -128,12 +132,18 @@ def chain(chain_id: int | str) -> Chain:
 _REGISTERED: dict[tuple[int, str], Token] = {}
 
 
-def register_token(chain_id: int, symbol: str, address: str, decimals: int) -> Token:
+def register_token(
+    chain_id: int | str, symbol: str, address: str, decimals: int
+) -> Token | SplToken:
     """Make ``symbol`` name ``address`` on ``chain_id`` (a devnet's test token, say), for
-    amounts such as ``"100 USDC"``; it takes precedence over the chain's data."""
-    found = Token(symbol=symbol, address=address, decimals=decimals)
-    _REGISTERED[(chain_id, symbol.upper())] = found
-    return found
+    amounts such as ``"100 USDC"``; it takes precedence over the chain's data. On a Solana
+    cluster (``"solana:..."``), ``address`` is the token's mint."""
+    found = chain_ref(chain_id)
+    if isinstance(found, str):
+        return register_spl_token(found, symbol, address, decimals)
+    registered = Token(symbol=symbol, address=address, decimals=decimals)
+    _REGISTERED[(found, symbol.upper())] = registered
+    return registered
 
 
 def token(chain_id: int, symbol: str) -> Token:

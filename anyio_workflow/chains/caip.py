@@ -20,6 +20,8 @@ __all__ = [
     "ChainRef",
     "SolanaCluster",
     "SplToken",
+    "register_spl_token",
+    "spl_tokens",
     "caip2",
     "chain_ref",
     "namespace",
@@ -127,6 +129,27 @@ SOLANA_CLUSTERS: dict[str, SolanaCluster] = {
         ),
     )
 }
+
+
+_REGISTERED_SPL: dict[tuple[str, str], SplToken] = {}
+
+
+def register_spl_token(cluster: str, symbol: str, mint: str, decimals: int) -> SplToken:
+    """Make ``symbol`` name the mint ``mint`` on the Solana ``cluster`` (CAIP-2): an
+    embedded devnet's USDC, say, for amounts such as ``"100 USDC"``. It takes precedence
+    over the cluster's data. (``register_token`` does this for a Solana id.)"""
+    found = SplToken(symbol=symbol, mint=mint, decimals=decimals)
+    _REGISTERED_SPL[(str(chain_ref(cluster)), symbol.upper())] = found
+    return found
+
+
+def spl_tokens(cluster: str) -> dict[str, SplToken]:
+    """The tokens known on ``cluster`` by upper-case symbol: its data's, then those
+    registered (which win)."""
+    found = chain_ref(cluster)
+    known = {t.symbol.upper(): t for t in solana_cluster(cluster).tokens}
+    known.update({s: t for (c, s), t in _REGISTERED_SPL.items() if c == found})
+    return known
 
 
 def solana_cluster(chain: str) -> SolanaCluster:

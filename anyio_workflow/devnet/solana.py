@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -89,6 +90,49 @@ class SolanaDevnet(Devnet):
         self._statuses: dict[str, tuple[int, Any]] = {}
         self.app = JsonRpcApp(executor=executor)
         self._register()
+
+    def create_mint(
+        self,
+        *,
+        decimals: int = 6,
+        holders: Mapping[str, int] | None = None,
+        symbol: str | None = None,
+        authority: str | None = None,
+    ) -> str:
+        """A new SPL Token mint, written into the chain's state as a genesis would write
+        it, and ``holders`` (base58 wallets) given balances (base units) in their
+        associated token accounts; its address. With ``symbol``, the symbol names it on
+        this cluster (``SplTransferAgent("USDC", ...)``, ``"100 USDC"``). The mint
+        authority is ``authority`` (default: the first funded account)."""
+        from solders.account import Account
+        from solders.token.state import Mint, TokenAccount, TokenAccountState
+
+        from ..chains import register_token
+        from ..solana.spl import TOKEN_PROGRAM, associated_token_address
+
+        if not 0 <= decimals <= 18:
+            raise InvalidArgument(f"decimals: {decimals}; between 0 and 18")
+        holders = dict(holders or {})
+        if any(type(v) is not int or not 0 <= v < 2**64 for v in holders.values()):
+            raise InvalidArgument("holders: balances are base units, an int below 2**64")
+        mint = Keypair().pubkey()
+        owner = _pubkey(authority) if authority is not None else self.funded[0].pubkey()
+        state = Mint(mint_authority=owner, supply=sum(holders.values()), decimals=decimals,
+                     is_initialized=True, freeze_authority=None)  # fmt: skip
+        accounts: list[tuple[Pubkey, bytes]] = [(mint, bytes(state))]
+        for holder, amount in holders.items():
+            wallet = _pubkey(holder)
+            held = TokenAccount(mint=mint, owner=wallet, amount=amount, delegate=None,
+                                state=TokenAccountState.Initialized, is_native=None,
+                                delegated_amount=0, close_authority=None)  # fmt: skip
+            accounts.append((associated_token_address(wallet, mint), bytes(held)))
+        for address, data in accounts:
+            rent = self.svm.minimum_balance_for_rent_exemption(len(data))
+            account = Account(lamports=rent, data=data, owner=TOKEN_PROGRAM, executable=False)
+            self.svm.set_account(address, account)
+        if symbol is not None:
+            register_token(self.chain_id, symbol, str(mint), decimals)
+        return str(mint)
 
     @property
     def slot(self) -> int:

@@ -71,11 +71,14 @@ class JournalEntry:
     intent: str
     run_id: str
     agent: str
-    chain_id: int
+    chain_id: int | str
+    """An EVM chain id, or a CAIP-2 id (Solana)."""
     account: str
     request: dict[str, Any]
     state: TxState = TxState.INTENT
     nonce: int | None = None
+    """The nonce of its signed bytes; on Solana, which has none, the block height they
+    expire after (they can land until the chain passes it)."""
     hashes: tuple[str, ...] = ()
     """Every hash signed for it, in order."""
     raw: dict[str, bytes] = field(default_factory=dict)
@@ -156,7 +159,7 @@ class Journal(ABC):
         self._runs: dict[str, RunRecord] = {}
         self._taken: set[str] = set()  # intents matched to a send in this process
         # (run, agent, chain) -> the intents nobody in this process has taken, in order
-        self._open: dict[tuple[str, str, int], list[str]] = {}
+        self._open: dict[tuple[str, str, int | str], list[str]] = {}
         self._unsettled: dict[str, JournalEntry] = {}  # signed or broadcast, not settled
         self._held: set[str] = set()  # run keys this journal object runs now
         self.trusted = tuple(trusted)
@@ -268,7 +271,7 @@ class Journal(ABC):
     # Transactions ---------------------------------------------------------------------
 
     async def intent(
-        self, *, run_id: str, agent: str, chain_id: int, account: str, request: dict[str, Any]
+        self, *, run_id: str, agent: str, chain_id: int | str, account: str, request: dict[str, Any]
     ) -> str:
         """Record that ``agent`` of ``run_id`` is to send ``request``; its intent id. The
         record is committed with the next durable write (its signed bytes, at the latest):
@@ -326,7 +329,7 @@ class Journal(ABC):
         return [e for e in self._entries.values() if run_id is None or e.run_id == run_id]
 
     def take(
-        self, *, run_id: str, agent: str, chain_id: int, request: dict[str, Any]
+        self, *, run_id: str, agent: str, chain_id: int | str, request: dict[str, Any]
     ) -> JournalEntry | None:
         """The earliest recorded intent of this run's ``agent`` for the same ``request``
         on ``chain_id`` that no send of this process has taken yet, now taken: a resumed

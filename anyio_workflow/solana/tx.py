@@ -8,12 +8,21 @@ to the commitment asked for. When the blockhash expires before the transaction i
 its signature is looked up once more (a transaction that landed is reported, never paid
 again), and only then is it signed afresh with a new blockhash and sent; every signature
 sent is kept (``SolanaReceipt.replaced``).
+
+With a journal (the workflow's, when the run has one), a send is journaled as an EVM
+transaction is: its intent, then its signed bytes, durable *before* they are sent, and
+how it ended. Solana has no nonce; what the journal keeps in an entry's ``nonce`` is the
+block height its bytes expire after (``lastValidBlockHeight``), which is what decides
+whether they may still land. A resumed run meets its intents again: a signature that
+landed is reported, bytes that may still land are sent again as they are, and only bytes
+that expired unseen are signed afresh. Nothing is paid twice.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
-from typing import Literal
+from typing import Any, Literal
 
 import anyio
 from pydantic import BaseModel, ConfigDict
@@ -22,10 +31,15 @@ from solders.instruction import Instruction
 from solders.transaction import VersionedTransaction
 
 from ..errors import InvalidArgument, SimulationFailed, TransactionError
+from ..journal.journal import Journal, JournalEntry, TxState
 from .client import Blockhash, SignatureStatus, Simulation, SolanaRpc
 from .signer import SolanaSigner
 
-__all__ = ["PERCENTILES", "SolanaReceipt", "SolanaSender"]
+__all__ = ["PERCENTILES", "SolanaReceipt", "SolanaSender", "SolanaStrategy"]
+
+SolanaStrategy = Literal["eco", "optimal", "fast"] | int
+"""A compute-unit price strategy: a percentile of recent fees by name, or a fixed price
+(micro-lamports per compute unit)."""
 
 PERCENTILES = {"eco": 25, "optimal": 50, "fast": 75}
 """Which percentile of recent prioritization fees each strategy pays."""
@@ -75,6 +89,8 @@ class SolanaSender:
     :param strategy: ``"eco"``, ``"optimal"`` or ``"fast"``, or an ``int``: a fixed
         compute-unit price in micro-lamports.
     :param margin: the compute-unit limit over what the simulation consumed (x1.2).
+    :param durable: a journal: each send is journaled (see the module's docstring) under
+        ``labels`` (the run's key and the agent's name).
 
     Cancellation: before a send nothing is sent; after it, the signature stays in
     :attr:`journal` and only the wait is abandoned.
@@ -86,11 +102,13 @@ class SolanaSender:
         signer: SolanaSigner,
         chain_id: str,
         *,
-        strategy: Literal["eco", "optimal", "fast"] | int = "optimal",
+        strategy: SolanaStrategy = "optimal",
         commitment: Literal["processed", "confirmed", "finalized"] = "confirmed",
         margin: float = 1.2,
         poll_interval: float = 0.2,
         max_resigns: int = 3,
+        durable: Journal | None = None,
+        labels: tuple[str, str] = ("", ""),
     ) -> None:
         if isinstance(strategy, str) and strategy not in PERCENTILES:
             raise InvalidArgument(
@@ -108,8 +126,12 @@ class SolanaSender:
         self.margin = margin
         self.poll_interval = poll_interval
         self.max_resigns = max_resigns
+        self.durable = durable
+        self.labels = labels
         self.journal: list[str] = []
         """Every signature sent, in order: whatever happens to the wait, they are known."""
+        self.settled: set[str] = set()
+        """The signatures of :attr:`journal` whose fate is known."""
         self._blockhash: tuple[float, Blockhash] | None = None
         self._fees: tuple[float, list[int]] | None = None
 
@@ -138,10 +160,32 @@ class SolanaSender:
         budget = [set_compute_unit_limit(limit), set_compute_unit_price(price)]
         return self.signer.sign_instructions([*budget, *instructions], blockhash)
 
-    async def send(self, instructions: list[Instruction]) -> SolanaReceipt:
-        """Simulate, price, sign, send and confirm ``instructions`` as one transaction."""
+    async def send(
+        self, instructions: list[Instruction], *, intent: dict[str, Any] | None = None
+    ) -> SolanaReceipt:
+        """Simulate, price, sign, send and confirm ``instructions`` as one transaction.
+
+        ``intent`` is what the journal knows the send by (default: the instructions'
+        bytes): give one that does not depend on the chain's state (an agent's transfer,
+        not the instructions read for it) so that a resumed run recognizes its send.
+
+        Cancellation: before the send nothing is sent; after it, the signature stays in
+        :attr:`journal` (and in the durable journal) and only the wait is abandoned.
+        """
         if not instructions:
             raise InvalidArgument("instructions: at least one")
+        entry: str | None = None
+        sent: list[str] = []
+        if self.durable is not None:
+            recorded = intent if intent is not None else {
+                "instructions": [bytes(ix).hex() for ix in instructions]}  # fmt: skip
+            before = self._take(recorded)
+            if before is not None and before.state is not TxState.INTENT:
+                landed = await self._resume(before)
+                if landed is not None:
+                    return landed
+            if before is not None:  # nothing of it can land: it is signed afresh
+                entry, sent = before.intent, list(before.pending)
         blockhash = await self.blockhash()
         simulated = await self._simulate(instructions, blockhash.blockhash)
         if _expired(simulated.err):  # our cached blockhash aged out: once more, fresh
@@ -156,10 +200,20 @@ class SolanaSender:
         used = simulated.units_consumed or MAX_COMPUTE_UNITS
         limit = min(MAX_COMPUTE_UNITS, math.ceil(used * self.margin) + 300)
         price = await self.price(instructions)
-        sent: list[str] = []
+        if self.durable is not None and entry is None:
+            entry = await self.durable.intent(
+                run_id=self.labels[0], agent=self.labels[1], chain_id=self.chain_id,
+                account=self.signer.address, request=recorded,
+            )  # fmt: skip
         for _ in range(self.max_resigns + 1):
             tx = self._signed(instructions, limit, price, blockhash.blockhash)
             signature = str(tx.signatures[0])
+            if entry is not None:  # durable before the bytes can reach a node
+                assert self.durable is not None
+                await self.durable.signed(
+                    entry, nonce=blockhash.last_valid_block_height, tx_hash=signature,
+                    raw=bytes(tx), gas=limit, fees={"computeUnitPrice": price},
+                )  # fmt: skip
             self.journal.append(signature)
             sent.append(signature)
             try:
@@ -167,30 +221,106 @@ class SolanaSender:
             except SimulationFailed as exc:  # refused: the node does not have it
                 self.journal.remove(signature)
                 sent.remove(signature)
+                if entry is not None:
+                    assert self.durable is not None
+                    await self.durable.refused(entry, signature)
                 if not _expired(exc.data if isinstance(exc.data, dict) else None):
                     raise
                 blockhash = await self.blockhash(fresh=True)
                 continue
+            if entry is not None:
+                assert self.durable is not None
+                await self.durable.moved(entry, TxState.BROADCAST, signature, wait=False)
             status = await self._confirm(signature, blockhash.last_valid_block_height)
             if status is None:  # expired unseen: sign afresh
                 blockhash = await self.blockhash(fresh=True)
                 continue
-            receipt = SolanaReceipt(
-                hash=signature, chain_id=self.chain_id, slot=status.slot,
-                status=1 if status.err is None else 0, compute_unit_limit=limit,
-                compute_unit_price=price,
-                replaced=tuple(s for s in sent if s != signature),
-                strategy=str(self.strategy),
-            )  # fmt: skip
-            if status.err is not None:
-                raise TransactionError(
-                    f"transaction {signature} failed on chain: {status.err}", sent, receipt
-                )
-            return receipt
+            return await self._landed(signature, status, sent, limit, price, entry)
+        if entry is not None:  # every signature expired unseen: nothing was paid
+            assert self.durable is not None
+            await self.durable.moved(entry, TxState.DROPPED)
+        self.settled.update(sent)
         raise TransactionError(
             f"no signature landed before its blockhash expired, {self.max_resigns + 1} times",
             sent,
         )
+
+    def _take(self, recorded: dict[str, Any]) -> JournalEntry | None:
+        """The journal's earliest open intent of this agent for ``recorded`` from an
+        earlier process, past those that were dropped (they paid nothing)."""
+        assert self.durable is not None
+        while True:
+            before = self.durable.take(
+                run_id=self.labels[0], agent=self.labels[1], chain_id=self.chain_id,
+                request=recorded,
+            )  # fmt: skip
+            if before is None or before.state is not TxState.DROPPED:
+                return before
+
+    async def _resume(self, entry: JournalEntry) -> SolanaReceipt | None:
+        """Meet an intent an earlier process journaled: its receipt when a signature of
+        it landed (confirmed now if it must be), after sending its bytes again when they
+        may still land; ``None`` when they expired unseen (they can never land: the
+        caller signs afresh, on the same intent).
+
+        Cancellation: as :meth:`send` after the broadcast: the bytes stay sent."""
+        assert self.durable is not None and entry.nonce is not None
+        if entry.state is TxState.FAILED or entry.state is TxState.REPLACED:
+            raise TransactionError(
+                f"intent {entry.intent} failed in an earlier run; it is not sent again",
+                list(entry.hashes),
+            )
+        pending = list(entry.pending)
+        if not pending:
+            return None
+        self.journal.extend(pending)
+        limit = entry.gas or MAX_COMPUTE_UNITS
+        price = entry.fees.get("computeUnitPrice", 0)
+        statuses = await self.rpc.get_signature_statuses(pending)
+        for signature, seen in zip(pending, statuses, strict=True):
+            if seen is not None:  # it landed: report it (at the commitment), pay nothing
+                status = await self._confirm(signature, entry.nonce)
+                assert status is not None  # seen once: a status does not vanish
+                return await self._landed(signature, status, pending, limit, price,
+                                          entry.intent)  # fmt: skip
+        if await self.rpc.get_block_height() <= entry.nonce:  # may still land: resend
+            # Refused now (expired in between, or known): the look below decides.
+            with contextlib.suppress(SimulationFailed):
+                await self.rpc.send_transaction(entry.raw[pending[-1]], skip_preflight=True)
+            status = await self._confirm(pending[-1], entry.nonce)
+            if status is not None:
+                return await self._landed(pending[-1], status, pending, limit, price,
+                                          entry.intent)  # fmt: skip
+        self.settled.update(pending)  # expired unseen: they never land
+        return None
+
+    async def _landed(
+        self,
+        signature: str,
+        status: SignatureStatus,
+        sent: list[str],
+        limit: int,
+        price: int,
+        entry: str | None,
+    ) -> SolanaReceipt:
+        """The receipt of ``signature``, journaled; raises when it failed on chain."""
+        receipt = SolanaReceipt(
+            hash=signature, chain_id=self.chain_id, slot=status.slot,
+            status=1 if status.err is None else 0, compute_unit_limit=limit,
+            compute_unit_price=price, replaced=tuple(s for s in sent if s != signature),
+            strategy=str(self.strategy),
+        )  # fmt: skip
+        if entry is not None:
+            assert self.durable is not None
+            state = TxState.MINED if status.err is None else TxState.FAILED
+            await self.durable.moved(entry, state, signature, wait=status.err is not None)
+        self.settled.update(sent)
+        self.settled.add(signature)
+        if status.err is not None:
+            raise TransactionError(
+                f"transaction {signature} failed on chain: {status.err}", sent, receipt
+            )
+        return receipt
 
     async def _simulate(self, instructions: list[Instruction], blockhash: str) -> Simulation:
         trial = self._signed(instructions, MAX_COMPUTE_UNITS, 0, blockhash)

@@ -28,6 +28,8 @@ from ..journal.steps import Steps
 from ..rpc.client import JsonRpcClient
 from ..rpc.eth import EthRpc
 from ..solana.client import SolanaRpc
+from ..solana.signer import SolanaSigner
+from ..solana.tx import SolanaSender, SolanaStrategy
 from ..storage.stores import ContentStore
 
 __all__ = ["RunContext", "WorkflowContext"]
@@ -92,7 +94,7 @@ class WorkflowContext:
         self.journal = Steps(journal, task.idempotency_key or run_id, CURRENT_AGENT.get)
         """The agent's own steps, checkpointed by name (``await ctx.journal.step(name,
         fn)``): durable with the workflow's journal, so that a resumed run skips them."""
-        self._senders: list[tuple[str, TxSender]] = []
+        self._senders: list[tuple[str, TxSender | SolanaSender]] = []
         self.followed: dict[str, dict[str, Any]] = {}
         """Receipts found by :meth:`follow` for transactions whose agent stopped waiting."""
         self.task = task
@@ -225,7 +227,27 @@ class WorkflowContext:
         self._senders.append((agent, sender))
         return sender
 
-    def sent(self) -> list[tuple[str, int, str]]:
+    def solana_sender(
+        self,
+        signer: SolanaSigner,
+        chain_id: str,
+        *,
+        strategy: SolanaStrategy = "optimal",
+        **options: Any,
+    ) -> SolanaSender:
+        """A :class:`SolanaSender` for ``signer`` on the cluster ``chain_id`` (CAIP-2),
+        journaled with the workflow's journal, and known to the run: what it sends is in
+        :meth:`sent`, and so in the record, whatever becomes of its agent. ``options``
+        are :class:`SolanaSender` parameters (``commitment``, ``margin``...)."""
+        agent = CURRENT_AGENT.get()
+        sender = SolanaSender(
+            self.solana(chain_id), signer, str(chain_ref(chain_id)), strategy=strategy,
+            durable=self._journal, labels=(self.journal.key, agent), **options,
+        )  # fmt: skip
+        self._senders.append((agent, sender))
+        return sender
+
+    def sent(self) -> list[tuple[str, int | str, str]]:
         """Every transaction the run's senders signed and sent, whatever became of it:
         ``(agent, chain_id, hash)``, in order per sender. What the record lists even when
         the agent that sent it failed or was cancelled."""
@@ -235,7 +257,7 @@ class WorkflowContext:
             for tx_hash in sender.journal
         ]
 
-    def unsettled(self) -> list[tuple[str, int, str]]:
+    def unsettled(self) -> list[tuple[str, int | str, str]]:
         """What :meth:`sent` lists whose fate no sender saw: its agent failed or was
         cancelled before a receipt came, and :meth:`follow` has not found one."""
         return [
@@ -255,13 +277,23 @@ class WorkflowContext:
             while pending := self.unsettled():
                 for _agent, chain, tx_hash in pending:
                     try:
-                        receipt = await self.eth(chain).get_transaction_receipt(tx_hash)
+                        receipt = await self._receipt(chain, tx_hash)
                     except RpcError:
                         continue  # the node is away: the record says "no status"
                     if receipt is not None:
                         self.followed[tx_hash] = receipt
                 if self.unsettled():
                     await anyio.sleep(interval)
+
+    async def _receipt(self, chain: int | str, tx_hash: str) -> dict[str, Any] | None:
+        """The receipt of ``tx_hash`` as the record reads it; for a Solana signature, its
+        slot (``blockNumber``) and status."""
+        if isinstance(chain, int):
+            return await self.eth(chain).get_transaction_receipt(tx_hash)
+        (seen,) = await self.solana(chain).get_signature_statuses([tx_hash])
+        if seen is None:
+            return None
+        return {"blockNumber": seen.slot, "status": 1 if seen.err is None else 0}
 
     def service(self, name: str) -> Any:
         """The service registered under ``name``, with a clear error if there is none.

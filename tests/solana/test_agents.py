@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from solders.keypair import Keypair
+from solders.pubkey import Pubkey
 
 from anyio_workflow import AsyncWorkflow, AsyncWorkflowConfig
 from anyio_workflow.agents import NativeTransferAgent, SolTransferAgent
@@ -160,25 +161,13 @@ async def test_a_send_refused_for_its_blockhash_is_signed_afresh_and_not_kept() 
 
 
 async def test_spl_payouts_create_the_recipients_token_account_once() -> None:
-    from solders.account import Account
-    from solders.token.state import Mint, TokenAccount, TokenAccountState
-
     from anyio_workflow.agents import SplTransferAgent
-    from anyio_workflow.solana.spl import TOKEN_PROGRAM, associated_token_address
+    from anyio_workflow.solana.spl import associated_token_address
 
     sol = SolanaDevnet()
     payer = SolanaSigner(bytes(sol.funded[0]))
-    mint = Keypair().pubkey()
-    rent = 10**7
-    mint_state = Mint(mint_authority=payer.pubkey, supply=10**12, decimals=6,
-                      is_initialized=True, freeze_authority=None)  # fmt: skip
+    mint = Pubkey.from_string(sol.create_mint(decimals=6, holders={payer.address: 10**12}))
     source = associated_token_address(payer.pubkey, mint)
-    holding = TokenAccount(mint=mint, owner=payer.pubkey, amount=10**12, delegate=None,
-                           state=TokenAccountState.Initialized, is_native=None,
-                           delegated_amount=0, close_authority=None)  # fmt: skip
-    for address, state in ((mint, mint_state), (source, holding)):
-        sol.svm.set_account(address, Account(lamports=rent, data=bytes(state),
-                                             owner=TOKEN_PROGRAM, executable=False))  # fmt: skip
     vendor = Keypair().pubkey()
     agents = [
         SplTransferAgent(str(mint), str(vendor), Decimal("2.5"), chain_id=sol.chain_id),
@@ -194,5 +183,8 @@ async def test_spl_payouts_create_the_recipients_token_account_once() -> None:
         assert (held.amount, held.decimals) == (2_500_000 + 1_000, 6)
         left = await solana.get_token_account_balance(str(source))
         assert left.amount == 10**12 - 2_501_000
-    with pytest.raises(InvalidArgument, match="base58 Solana addresses"):
+    refused = r"mint: 'not-a-mint' is not a base58 Solana address, nor a token symbol known"
+    with pytest.raises(InvalidArgument, match=refused + r" on solana:\w+ \(known: none"):
         SplTransferAgent("not-a-mint", str(vendor), 1, chain_id=sol.chain_id)
+    with pytest.raises(InvalidArgument, match="to: 'nobody' is not a base58 Solana address"):
+        SplTransferAgent(str(mint), "nobody", 1, chain_id=sol.chain_id)
