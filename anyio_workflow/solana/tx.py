@@ -76,6 +76,13 @@ def _expired(err: object) -> bool:
     return err == "BlockhashNotFound" or (isinstance(err, str) and "Blockhash not found" in err)
 
 
+def _processed(err: object) -> bool:
+    """Whether a refusal says these very bytes were processed already."""
+    if isinstance(err, dict):
+        err = err.get("err")
+    return err == "AlreadyProcessed" or (isinstance(err, str) and "already been processed" in err)
+
+
 def _percentile(values: list[int], percent: int) -> int:
     if not values:
         return 0
@@ -91,6 +98,11 @@ class SolanaSender:
     :param margin: the compute-unit limit over what the simulation consumed (x1.2).
     :param durable: a journal: each send is journaled (see the module's docstring) under
         ``labels`` (the run's key and the agent's name).
+    :param signatures: the signatures already signed by the senders this one shares
+        with (the run's, on this cluster). Two identical transfers signed with the same
+        blockhash are one transaction (the same bytes, the same signature): the second
+        would be refused as already processed, and one payment lost. A transaction
+        whose signature is in the set is signed again on a newer blockhash.
 
     Cancellation: before a send nothing is sent; after it, the signature stays in
     :attr:`journal` and only the wait is abandoned.
@@ -109,6 +121,7 @@ class SolanaSender:
         max_resigns: int = 3,
         durable: Journal | None = None,
         labels: tuple[str, str] = ("", ""),
+        signatures: set[str] | None = None,
     ) -> None:
         if isinstance(strategy, str) and strategy not in PERCENTILES:
             raise InvalidArgument(
@@ -132,6 +145,7 @@ class SolanaSender:
         """Every signature sent, in order: whatever happens to the wait, they are known."""
         self.settled: set[str] = set()
         """The signatures of :attr:`journal` whose fate is known."""
+        self.signatures = signatures if signatures is not None else set()
         self._blockhash: tuple[float, Blockhash] | None = None
         self._fees: tuple[float, list[int]] | None = None
 
@@ -207,7 +221,11 @@ class SolanaSender:
             )  # fmt: skip
         for _ in range(self.max_resigns + 1):
             tx = self._signed(instructions, limit, price, blockhash.blockhash)
+            while str(tx.signatures[0]) in self.signatures:  # the same bytes as another's
+                blockhash = await self._newer(blockhash)
+                tx = self._signed(instructions, limit, price, blockhash.blockhash)
             signature = str(tx.signatures[0])
+            self.signatures.add(signature)
             if entry is not None:  # durable before the bytes can reach a node
                 assert self.durable is not None
                 await self.durable.signed(
@@ -218,16 +236,21 @@ class SolanaSender:
             sent.append(signature)
             try:
                 await self.rpc.send_transaction(bytes(tx), skip_preflight=True)
-            except SimulationFailed as exc:  # refused: the node does not have it
-                self.journal.remove(signature)
-                sent.remove(signature)
-                if entry is not None:
-                    assert self.durable is not None
-                    await self.durable.refused(entry, signature)
-                if not _expired(exc.data if isinstance(exc.data, dict) else None):
-                    raise
-                blockhash = await self.blockhash(fresh=True)
-                continue
+            except SimulationFailed as exc:
+                data = exc.data if isinstance(exc.data, dict) else None
+                if not _processed(data):  # refused: the node does not have these bytes
+                    self.journal.remove(signature)
+                    sent.remove(signature)
+                    self.signatures.discard(signature)  # they can never land
+                    if entry is not None:
+                        assert self.durable is not None
+                        await self.durable.refused(entry, signature)
+                    if not _expired(data):
+                        raise
+                    blockhash = await self.blockhash(fresh=True)
+                    continue
+                # These very bytes are there already: a send retried after a lost answer
+                # (no other sender of the run signs the same bytes: ``signatures``).
             if entry is not None:
                 assert self.durable is not None
                 await self.durable.moved(entry, TxState.BROADCAST, signature, wait=False)
@@ -274,6 +297,7 @@ class SolanaSender:
         if not pending:
             return None
         self.journal.extend(pending)
+        self.signatures.update(pending)
         limit = entry.gas or MAX_COMPUTE_UNITS
         price = entry.fees.get("computeUnitPrice", 0)
         statuses = await self.rpc.get_signature_statuses(pending)
@@ -321,6 +345,16 @@ class SolanaSender:
                 f"transaction {signature} failed on chain: {status.err}", sent, receipt
             )
         return receipt
+
+    async def _newer(self, old: Blockhash) -> Blockhash:
+        """A blockhash other than ``old``: the cluster makes one every slot.
+
+        Cancellation: a plain wait."""
+        while True:
+            found = await self.blockhash(fresh=True)
+            if found.blockhash != old.blockhash:
+                return found
+            await anyio.sleep(self.poll_interval)
 
     async def _simulate(self, instructions: list[Instruction], blockhash: str) -> Simulation:
         trial = self._signed(instructions, MAX_COMPUTE_UNITS, 0, blockhash)

@@ -58,6 +58,7 @@ class WorkflowContext:
         "_queues",
         "_ready",
         "_senders",
+        "_signatures",
         "config",
         "exhausted",
         "followed",
@@ -95,6 +96,7 @@ class WorkflowContext:
         """The agent's own steps, checkpointed by name (``await ctx.journal.step(name,
         fn)``): durable with the workflow's journal, so that a resumed run skips them."""
         self._senders: list[tuple[str, TxSender | SolanaSender]] = []
+        self._signatures: dict[str, set[str]] = {}  # per Solana cluster: see solana_sender
         self.followed: dict[str, dict[str, Any]] = {}
         """Receipts found by :meth:`follow` for transactions whose agent stopped waiting."""
         self.task = task
@@ -240,9 +242,13 @@ class WorkflowContext:
         :meth:`sent`, and so in the record, whatever becomes of its agent. ``options``
         are :class:`SolanaSender` parameters (``commitment``, ``margin``...)."""
         agent = CURRENT_AGENT.get()
+        cluster = str(chain_ref(chain_id))
         sender = SolanaSender(
-            self.solana(chain_id), signer, str(chain_ref(chain_id)), strategy=strategy,
-            durable=self._journal, labels=(self.journal.key, agent), **options,
+            self.solana(chain_id), signer, cluster, strategy=strategy, durable=self._journal,
+            labels=(self.journal.key, agent),
+            # The run's senders on a cluster never sign the same bytes twice: two identical
+            # transfers are two payments, not one transaction refused the second time.
+            signatures=self._signatures.setdefault(cluster, set()), **options,
         )  # fmt: skip
         self._senders.append((agent, sender))
         return sender

@@ -188,3 +188,35 @@ async def test_spl_payouts_create_the_recipients_token_account_once() -> None:
         SplTransferAgent("not-a-mint", str(vendor), 1, chain_id=sol.chain_id)
     with pytest.raises(InvalidArgument, match="to: 'nobody' is not a base58 Solana address"):
         SplTransferAgent(str(mint), "nobody", 1, chain_id=sol.chain_id)
+
+
+async def test_identical_transfers_in_one_run_are_two_payments() -> None:
+    # Signed with the same blockhash, two identical transfers would be the same bytes and
+    # the same signature: one transaction, the second refused as already processed.
+    sol = SolanaDevnet()
+    payer = SolanaSigner(bytes(sol.funded[0]))
+    to = str(Keypair().pubkey())
+    agents = [SolTransferAgent(to, SOL, chain_id=sol.chain_id, name=f"rent-{i}") for i in range(3)]
+    workflow = AsyncWorkflow(agents, AsyncWorkflowConfig(auto_store_proofs=False),
+                             rpc={sol.chain_id: sol.transport}, solana_signer=payer)  # fmt: skip
+    result = await workflow.run("pay", chain_id=1)
+    assert result.ok, result.error
+    assert len({r.hash for r in result}) == 3
+    async with sol.client() as client:
+        assert await SolanaRpc(client).get_balance(to) == 3 * SOL
+
+
+async def test_a_send_whose_answer_was_lost_is_confirmed_not_refused() -> None:
+    # The node takes the transaction and the answer is lost; the client sends the same
+    # bytes again and the node says "already processed": those are ours, landed.
+    sol = SolanaDevnet()
+    payer = SolanaSigner(bytes(sol.funded[0]))
+    to = str(Keypair().pubkey())
+    faults = FaultInjectingTransport(sol.transport(), on={"sendTransaction": ["drop_after"]})
+    async with _client(faults) as client:
+        sender = SolanaSender(SolanaRpc(client), payer, sol.chain_id, poll_interval=0.01)
+        receipt = await sender.send(SolTransferAgent(to, SOL, chain_id=sol.chain_id).build(payer))
+        assert receipt.status == 1 and sender.journal == [receipt.hash]
+        sends = [method for method, _ in faults.log if method == "sendTransaction"]
+        assert len(sends) == 2  # the lost one, and the retry the node had already
+        assert await SolanaRpc(client).get_balance(to) == SOL
