@@ -125,3 +125,34 @@ async def test_multisig_budget_is_vetoed_with_one_approval_and_executes_with_two
     assert tally(pending, recorded, [cfo.address, coo.address, ceo.address], 2).reached
     (treasury,) = [a for a in record.agents if a.name == "TreasuryAgent"]
     assert treasury.output["over_threshold"] is True
+
+
+@pytest.mark.usefixtures("examples")
+async def test_multichain_payout_pays_everyone_on_three_chains_in_one_record() -> None:
+    from solders.pubkey import Pubkey
+
+    from anyio_workflow.solana import SolanaRpc
+    from anyio_workflow.solana.spl import token_holding
+
+    example = load("multichain_payout")
+    out = await example.main()
+    common = load("_common")
+    for name in ("ethereum", "polygon"):
+        chain = out[name]
+        for vendor, amount in zip(example.EVM_STAFF[name], example.USDC_PAY, strict=True):
+            held = await common.token_balance(chain.devnet, chain.contracts["usdc"], vendor)
+            assert held == amount, (name, vendor)
+    sol, mint = out["solana"], Pubkey.from_string(out["usdc_mint"])
+    async with sol.client() as client:
+        rpc = SolanaRpc(client)
+        for who, pay in zip(out["sol_staff"], example.SOL_PAY, strict=True):
+            assert await rpc.get_balance(who) == int(pay * 10**9)
+        for who, pay in zip(out["spl_staff"], example.USDC_PAY, strict=True):
+            assert await token_holding(rpc, Pubkey.from_string(who), mint) == pay
+    result = out["result"]
+    record = result.audit.record
+    chains = {t.chain_id for t in record.transactions}
+    assert chains == {1, 137, sol.chain_id}
+    assert all(t.status == 1 for t in record.transactions)
+    sent = {r.hash for o in result.outcomes for r in getattr(o.output, "receipts", ())}
+    assert {t.hash for t in record.transactions} == sent

@@ -16,12 +16,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio
 
+from ..chains.caip import chain_ref
 from ..core.task import Task
 from ..errors import InvalidArgument, NotFound, Veto
 from ..evm.address import to_checksum
 from .base import BaseAgent, Role
 from .context import AgentContext
 from .helpers import resolve_signer, token_balance
+from .solana import solana_balance
 
 if TYPE_CHECKING:
     from ..rpc.eth import EthRpc
@@ -119,11 +121,18 @@ class MinBalance:
     account: str
     threshold: int
     token: str | None = None
-    chain_id: int | None = None
+    chain_id: int | str | None = None
+    """The task's chain by default; an EVM chain id or a CAIP-2 id. On a Solana cluster,
+    ``account`` is a wallet and ``token`` a mint (or a symbol the cluster knows)."""
 
     async def check(self, task: Task, ctx: AgentContext) -> str | None:
-        account = to_checksum(self.account)
-        balance = await _balance(ctx.eth(self.chain_id or ctx.chain_id), account, self.token)
+        chain = ctx.chain_id if self.chain_id is None else chain_ref(self.chain_id)
+        if isinstance(chain, str):
+            account = self.account
+            balance = await solana_balance(ctx.solana(chain), account, self.token, chain)
+        else:
+            account = to_checksum(self.account)
+            balance = await _balance(ctx.eth(chain), account, self.token)
         if balance < self.threshold:
             what = f"token {self.token}" if self.token else "native"
             return f"{account} holds {balance} ({what}), under the threshold of {self.threshold}"

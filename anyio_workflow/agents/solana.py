@@ -28,6 +28,7 @@ from ..solana.spl import (
     associated_token_address,
     create_associated_token_account,
     mint_decimals,
+    token_holding,
     transfer_checked,
 )
 from ..solana.tx import SolanaReceipt, SolanaSender, SolanaStrategy
@@ -193,6 +194,18 @@ def _token(mint: str, chain_id: str) -> tuple[Pubkey, str | None]:
             f"{chain_id} (known: {', '.join(sorted(known)) or 'none'}; register_token() "
             "adds one)"
         ) from None
+
+
+async def solana_balance(rpc: SolanaRpc, owner: str, token: str | None, chain_id: str) -> int:
+    """``owner``'s lamports, or its base units of ``token`` (a mint, or a symbol known on
+    ``chain_id``). Cancellation: reads only."""
+    try:
+        wallet = Pubkey.from_string(owner)
+    except (ValueError, TypeError):
+        raise InvalidArgument(f"account: {owner!r} is not a base58 Solana address") from None
+    if token is None:
+        return await rpc.get_balance(owner)
+    return await token_holding(rpc, wallet, _token(token, chain_id)[0])
 
 
 class SplTransferAgent(_OneTransaction):

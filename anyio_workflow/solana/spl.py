@@ -19,6 +19,7 @@ __all__ = [
     "associated_token_address",
     "create_associated_token_account",
     "mint_decimals",
+    "token_holding",
     "transfer_checked",
 ]
 
@@ -73,3 +74,12 @@ async def mint_decimals(rpc: SolanaRpc, mint: Pubkey) -> int:
     if account is None or account.owner != str(TOKEN_PROGRAM) or len(account.data) < 82:
         raise NotFound(f"mint: {mint} is not an SPL Token mint on this cluster")
     return account.data[44]
+
+
+async def token_holding(rpc: SolanaRpc, owner: Pubkey, mint: Pubkey) -> int:
+    """The base units of ``mint`` that ``owner`` holds in its associated token account;
+    0 when it has none. Cancellation: reads only."""
+    account = associated_token_address(owner, mint)
+    if await rpc.get_account_info(str(account)) is None:
+        return 0
+    return (await rpc.get_token_account_balance(str(account))).amount
