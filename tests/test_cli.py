@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import anyio
 import anyio.to_thread
@@ -20,14 +21,21 @@ def test_demo_json_reports_a_successful_run(backend: str, tmp_path: Path) -> Non
     summary = json.loads(result.stdout)
     assert summary["status"] == "succeeded"
     roles = [o["role"] for o in summary["outcomes"]]
-    assert roles == ["validator"] * 3 + ["executor"] * 8 + ["auditor"]
+    assert roles == ["validator"] * 4 + ["executor"] * 10 + ["auditor"]
     assert all(o["status"] == "succeeded" for o in summary["outcomes"])
-    # Real transfers on both devnets, each confirmed by its receipt: 6 native payouts, and
-    # per chain a USDC approval and one batch of 12.
+    # Real transfers on the three devnets, each confirmed: 6 native payouts, and per EVM
+    # chain a USDC approval and one batch of 12; on Solana 12 USDC and 6 SOL payouts,
+    # packed into a few transactions.
     receipts = summary["receipts"]
-    assert len(receipts) == 6 + 2 * 2 and len({r["hash"] for r in receipts}) == 10
-    assert sorted(r["chain"] for r in receipts) == ["ethereum"] * 5 + ["polygon"] * 5
+    evm = [r for r in receipts if r["chain"] != "solana"]
+    assert len(evm) == 6 + 2 * 2 and len({r["hash"] for r in receipts}) == len(receipts)
+    assert sorted(r["chain"] for r in evm) == ["ethereum"] * 5 + ["polygon"] * 5
+    solana = [r for r in receipts if r["chain"] == "solana"]
+    packing = summary["solana_packing"]
+    assert packing["payouts"] == 12 + 6 and len(solana) == packing["transactions"] <= 4
     assert all(r["status"] == 1 for r in receipts)
+    record_chains = {t["chain_id"] for t in _record(summary["cid"], tmp_path)["transactions"]}
+    assert len(record_chains) == 3 and {1, 137} < record_chains  # one record, three chains
     assert summary["batching"]["payouts"] == 24 and summary["batching"]["transactions"] == 4
     # Measured, not estimated: single USDC transfers were sent after the run (one per
     # chain), and the saving is against their gas.
@@ -39,9 +47,16 @@ def test_demo_json_reports_a_successful_run(backend: str, tmp_path: Path) -> Non
     expected = 100 * (1 - batching["gas_used"] / batching["one_by_one_measured"])
     assert summary["gas_saved_pct"] == pytest.approx(expected) and expected > 0
     assert "gas_saved_vs_estimate_pct" in batching  # the estimate is shown, and labelled
+
     # Concurrency hides latency: the run beats the same payouts one after another.
-    per_tx = sum(s["seconds"] for s in samples) / len(samples)
-    assert summary["sequential_extrapolated_s"] == pytest.approx(per_tx * (6 + 24))
+    def per_tx(chain: int | str) -> float:
+        seconds = [s["seconds"] for s in samples if s["chain_id"] == chain]
+        return sum(seconds) / len(seconds)
+
+    (cluster,) = {s["chain_id"] for s in samples} - {1, 137}
+    one_by_one = {1: 3 + 12, 137: 3 + 12, cluster: 12 + 6}  # payouts per chain
+    expected_s = sum(per_tx(chain) * count for chain, count in one_by_one.items())
+    assert summary["sequential_extrapolated_s"] == pytest.approx(expected_s)
     assert summary["wall_s"] < summary["sequential_extrapolated_s"]
     # The audit record is stored, and `verify` accepts it.
     verified = CliRunner().invoke(
@@ -57,6 +72,19 @@ def test_demo_json_reports_a_successful_run(backend: str, tmp_path: Path) -> Non
     )
     assert verified.exit_code == 0, verified.output
     assert json.loads(verified.stdout)["ok"]
+
+
+def _record(cid: str, store: Path) -> Any:
+    """The audit record the stored envelope ``cid`` signs."""
+    from anyio_workflow.storage import CID, LocalStore
+    from anyio_workflow.storage.records import get_record
+
+    async def read() -> Any:
+        local = LocalStore(store)
+        envelope = await get_record(local, CID.parse(cid))
+        return await get_record(local, envelope["record"])
+
+    return anyio.run(read)
 
 
 def test_a_demo_whose_record_cannot_be_stored_does_not_succeed() -> None:

@@ -122,14 +122,16 @@ def demo(
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object on stdout")] = False,
     seed: Annotated[int, typer.Option(help="seed of the amounts and injected faults")] = 7,
 ) -> None:
-    """Pay vendors on two embedded devnets at once, with live progress per agent."""
+    """Pay vendors on three embedded devnets at once (ethereum, polygon, Solana), with
+    live progress per agent."""
     from ..storage import LocalStore
     from .demo import (
-        CHAINS,
         batching_savings,
         build_demo,
+        receipt_row,
         receipts_by_agent,
         sequential_extrapolated,
+        solana_packing,
     )
 
     if backend not in ("asyncio", "trio"):
@@ -154,13 +156,9 @@ def demo(
         "wall_s": wall,
         "sequential_extrapolated_s": one_by_one,
         "samples": samples,
-        "receipts": [
-            {"agent": agent, "chain": CHAINS.get(r.chain_id, str(r.chain_id)), "hash": r.hash,
-             "status": r.status, "block": r.block_number, "gas_used": r.gas_used,
-             "fee_paid": r.fee_paid}
-            for agent, r in rows
-        ],
+        "receipts": [receipt_row(agent, r) for agent, r in rows],
         "batching": savings,
+        "solana_packing": solana_packing(result),
         "gas_saved_pct": savings["gas_saved_pct"],
         "cid": str(audit.cid) if audit else None,
         "merkle_root": audit.root if audit else None,
@@ -169,13 +167,13 @@ def demo(
         print(json.dumps(summary, default=str))
     else:
         table = Table(title=f"run {result.run_id} - {result.status.value}")
-        for column in ("agent", "chain", "transaction", "block", "gas"):
+        for column in ("agent", "chain", "transaction", "block / slot", "gas / CU limit"):
             table.add_column(column)
         for agent, r in rows:
-            chain_name = CHAINS.get(r.chain_id, str(r.chain_id))
-            table.add_row(
-                agent, chain_name, r.hash[:18] + "...", str(r.block_number), f"{r.gas_used:,}"
-            )
+            row = receipt_row(agent, r)
+            cost = row["gas_used"] if row["gas_used"] is not None else row["compute_unit_limit"]
+            table.add_row(agent, row["chain"], r.hash[:18] + "...", str(row["block"]),
+                          f"{cost:,}")  # fmt: skip
         out = Console()
         out.print(table)
         if samples:
@@ -184,6 +182,11 @@ def demo(
                 f"transactions used {savings['gas_used']:,} gas; one transfer each would use "
                 f"{savings['one_by_one_measured']:,} (single transfers measured after the run: "
                 f"{savings['single_transfer_gas']} gas), {savings['gas_saved_pct']:.1f}% saved"
+            )
+            packed = solana_packing(result)
+            out.print(
+                f"solana: {packed['payouts']} payouts (SPL USDC and SOL) in "
+                f"{packed['transactions']} transactions, packed within 1,232 bytes each"
             )
             assert one_by_one is not None
             out.print(
