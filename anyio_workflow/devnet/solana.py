@@ -52,6 +52,14 @@ def _pubkey(value: Any) -> Pubkey:
     return Pubkey.from_string(value)
 
 
+def _lands(err: str) -> bool:
+    """Whether a transaction that failed this way lands (its fee paid, its failure in its
+    status), as on a cluster: an instruction failed, or the rent check after them; a
+    transaction that could not be loaded (no fee payer funds, a bad signature...) never
+    does."""
+    return "InstructionError" in err or "InsufficientFundsForRent" in err
+
+
 def _error_json(err: Any) -> Any:
     """A transaction error in Solana's JSON form, as far as solders shows it."""
     text = str(err)
@@ -176,7 +184,10 @@ class SolanaDevnet(Devnet):
 
     def _simulate_transaction(self, p: list[Any]) -> dict[str, Any]:
         tx = self._decode(p)
-        self._check_blockhash(tx)
+        if not self._known_blockhash(tx):  # a value, as a validator answers, not an error
+            value = {"err": "BlockhashNotFound", "logs": [], "unitsConsumed": 0,
+                     "accounts": None}  # fmt: skip
+            return self._context(value)
         result = self.svm.simulate_transaction(tx)
         err = result.err() if isinstance(result, FailedTransactionMetadata) else None
         meta = result.meta()
@@ -199,6 +210,10 @@ class SolanaDevnet(Devnet):
         shown = str(Decimal(amount) / (Decimal(10) ** decimals)) if decimals else str(amount)
         return self._context({"amount": str(amount), "decimals": decimals,
                               "uiAmountString": shown})  # fmt: skip
+
+    def _known_blockhash(self, tx: VersionedTransaction) -> bool:
+        issued = self._blockhashes.get(str(tx.message.recent_blockhash))
+        return issued is not None and self.slot - issued <= VALID_BLOCKS
 
     def _check_blockhash(self, tx: VersionedTransaction) -> None:
         issued = self._blockhashes.get(str(tx.message.recent_blockhash))
@@ -246,16 +261,24 @@ class SolanaDevnet(Devnet):
         }
         return self._context(value)
 
-    def _land(self, result: Any) -> str:
-        """Record a transaction's outcome and advance the slot; raises for a failure."""
+    def _land(self, result: Any, signature: str | None = None) -> str:
+        """Record a transaction's outcome and advance the slot. A failed transaction
+        sent without preflight lands as a validator lands it: its fee is paid and its
+        status holds the error. (An airdrop, ``signature=None``, raises instead.)"""
         if isinstance(result, FailedTransactionMetadata):
-            meta = result.meta()
             err = _error_json(result.err())
-            raise RpcFault(
-                -32002,
-                f"Transaction simulation failed: {result.err()}",
-                {"err": err, "logs": list(meta.logs()), "accounts": None, "unitsConsumed": 0},
-            )
+            if signature is None or not _lands(str(result.err())):
+                meta = result.meta()
+                raise RpcFault(
+                    -32002,
+                    f"Transaction simulation failed: {result.err()}",
+                    {"err": err, "logs": list(meta.logs()), "accounts": None,
+                     "unitsConsumed": 0},
+                )  # fmt: skip
+            self._statuses[signature] = (self.slot, err)
+            self.svm.warp_to_slot(self.slot + 1)
+            self.svm.expire_blockhash()
+            return signature
         signature = str(result.signature())
         self._statuses[signature] = (self.slot, None)
         self.svm.warp_to_slot(self.slot + 1)
@@ -270,6 +293,7 @@ class SolanaDevnet(Devnet):
 
     def _send_transaction(self, p: list[Any]) -> str:
         tx = self._decode(p)
+        options = p[1] if len(p) > 1 and isinstance(p[1], dict) else {}
         self._check_blockhash(tx)
         signature = str(tx.signatures[0])
         if signature in self._statuses:
@@ -278,7 +302,17 @@ class SolanaDevnet(Devnet):
                 "Transaction simulation failed: This transaction has already been processed",
                 {"err": "AlreadyProcessed", "logs": []},
             )
-        return self._land(self.svm.send_transaction(tx))
+        if not options.get("skipPreflight", False):  # preflight: refused, nothing lands
+            trial = self.svm.simulate_transaction(tx)
+            if isinstance(trial, FailedTransactionMetadata):
+                err = _error_json(trial.err())
+                raise RpcFault(
+                    -32002,
+                    f"Transaction simulation failed: {trial.err()}",
+                    {"err": err, "logs": list(trial.meta().logs()), "accounts": None,
+                     "unitsConsumed": int(trial.meta().compute_units_consumed())},
+                )  # fmt: skip
+        return self._land(self.svm.send_transaction(tx), signature)
 
     def _signature_statuses(self, p: list[Any]) -> dict[str, Any]:
         signatures = p[0]
