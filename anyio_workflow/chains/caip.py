@@ -10,6 +10,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..core.chainref import SOLANA, SOLANA_MAINNET, ChainRef, chain_ref
 from ..errors import InvalidArgument, NotFound
 
 __all__ = [
@@ -29,35 +30,11 @@ __all__ = [
     "solana_id",
 ]
 
-ChainRef = int | str
-"""A chain as the library takes it: an EVM chain id, or a CAIP-2 identifier."""
-
-_EIP155 = re.compile(r"^eip155:([1-9][0-9]{0,19})$")
-_SOLANA = re.compile(r"^solana:([1-9A-HJ-NP-Za-km-z]{32})$")
+_SOLANA = SOLANA
 _BASE58 = re.compile(r"^[1-9A-HJ-NP-Za-km-z]{32,44}$")
 
-SOLANA_MAINNET = "solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp"
 SOLANA_DEVNET = "solana:EtWTRABZaYq6iMfeYKouRu166VU2xqa1"
 SOLANA_TESTNET = "solana:4uhcVJyU9pJkvQyS88uRDiswHXSCkY3z"
-
-
-def chain_ref(value: object, field: str = "chain_id") -> ChainRef:
-    """``value`` as the library keys chains: an ``int`` for an EVM chain (``"eip155:N"``
-    becomes ``N``), the CAIP-2 string for a Solana cluster; :class:`InvalidArgument`
-    naming ``field`` otherwise."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        if value >= 1:
-            return value
-        raise InvalidArgument(f"{field}: {value}; an EVM chain id is at least 1")
-    if isinstance(value, str):
-        if match := _EIP155.match(value):
-            return int(match[1])
-        if _SOLANA.match(value):
-            return value
-    raise InvalidArgument(
-        f"{field}: {value!r} is not a chain: an EVM chain id (1, 137), or a CAIP-2 id "
-        f"('eip155:137', '{SOLANA_MAINNET}')"
-    )
 
 
 def caip2(chain: ChainRef) -> str:

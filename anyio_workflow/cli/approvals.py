@@ -32,14 +32,16 @@ def _task(path: Path) -> Task:
         task = Task.model_validate(json.loads(path.read_text()))
     except (OSError, ValueError) as exc:
         raise typer.BadParameter(first_line(exc), param_hint="TASK_FILE") from None
-    if task.chain_id is None:
-        raise typer.BadParameter("the task says no chain_id", param_hint="TASK_FILE")
+    if not isinstance(task.chain_id, int):
+        raise typer.BadParameter(
+            "the task's chain_id must be an EVM chain (a Safe's)", param_hint="TASK_FILE"
+        )
     return task
 
 
 async def _pending(task: Task, safe: str, url: str) -> tuple[SafeTx, list[str], int]:
     """The task's transaction of the Safe on its current nonce, the owners, the threshold."""
-    assert task.chain_id is not None
+    assert isinstance(task.chain_id, int)  # _task checked it
     async with JsonRpcClient(url) as client:
         eth = EthRpc(client)
         found = Safe(safe, eth)

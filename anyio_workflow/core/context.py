@@ -33,7 +33,13 @@ class RunContext(Protocol):
 
     @property
     def chain_id(self) -> int:
-        """The task's chain."""
+        """The task's chain, an EVM chain id (an EVM agent's default chain); raises
+        :class:`InvalidArgument` when the task's chain is a Solana cluster."""
+        ...
+
+    @property
+    def chain(self) -> int | str:
+        """The task's chain: an EVM chain id, or a Solana cluster's CAIP-2 id."""
         ...
 
     @property

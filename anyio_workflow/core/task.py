@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..errors import InvalidArgument
+from .chainref import chain_ref
 
 __all__ = ["Task", "TaskLike"]
 
@@ -32,9 +33,22 @@ class Task(BaseModel):
 
     action: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z_][A-Za-z0-9_.:\-]*$")
     params: dict[str, Any] = Field(default_factory=dict)
-    chain_id: int | None = Field(None, ge=1, strict=True)
+    chain_id: int | str | None = Field(
+        None, description='An EVM chain id, or a CAIP-2 id ("eip155:137", "solana:...").'
+    )
     deadline: AwareDatetime | None = None
     idempotency_key: str | None = Field(None, min_length=1, max_length=256)
+
+    @field_validator("chain_id", mode="before")
+    @classmethod
+    def _chain(cls, value: Any) -> Any:
+        """An ``int`` as is (a positive one); a CAIP-2 id to its chain: ``"eip155:137"``
+        is 137, a Solana cluster stays its id."""
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise InvalidArgument(f"{value!r} is not a chain id (an int, or a CAIP-2 id)")
+        return chain_ref(value, "chain_id")
 
     @model_validator(mode="before")
     @classmethod
@@ -54,7 +68,7 @@ class Task(BaseModel):
         cls,
         task: TaskLike,
         *,
-        chain_id: int | None = None,
+        chain_id: int | str | None = None,
         params: Mapping[str, Any] | None = None,
     ) -> Task:
         """Turn the forms ``run()`` accepts into a ``Task`` whose ``chain_id`` is set.
@@ -71,6 +85,8 @@ class Task(BaseModel):
                     "params: give params either inside the task or as params=, not both"
                 )
             model = task if isinstance(task, Task) else cls.model_validate(task)
+        if chain_id is not None:
+            chain_id = chain_ref(chain_id, "chain_id")
         if chain_id is not None and model.chain_id is not None and chain_id != model.chain_id:
             raise InvalidArgument(
                 f"chain_id: run(chain_id={chain_id}) disagrees with task.chain_id={model.chain_id}"

@@ -142,6 +142,19 @@ class WorkflowContext:
 
     @property
     def chain_id(self) -> int:
+        """The task's chain, an EVM chain id: what EVM agents without a ``chain_id`` of
+        their own send on."""
+        chain = self.chain
+        if not isinstance(chain, int):
+            raise InvalidArgument(
+                f"chain_id: the task's chain is {chain}, a Solana cluster; an EVM agent "
+                "needs its own chain_id= (or run the task on an EVM chain)"
+            )
+        return chain
+
+    @property
+    def chain(self) -> int | str:
+        """The task's chain: an EVM chain id, or a Solana cluster's CAIP-2 id."""
         assert self.task.chain_id is not None  # Task.coerce always sets it
         return self.task.chain_id
 

@@ -247,14 +247,15 @@ class AsyncWorkflow:
     async def run(
         self,
         task: TaskLike,
-        chain_id: int | None = None,
+        chain_id: int | str | None = None,
         *,
         params: Mapping[str, Any] | None = None,
     ) -> WorkflowResult:
         """Run ``task`` through the three phases and return what happened.
 
         ``task`` is an action name (with ``params=``), a mapping or a :class:`Task`;
-        ``chain_id`` defaults to the task's own, else 1. A malformed task raises
+        ``chain_id`` (an EVM chain id, or a CAIP-2 id: ``"eip155:137"``,
+        ``"solana:..."``) defaults to the task's own, else 1. A malformed task raises
         ``ValidationError`` or :class:`InvalidArgument` before any agent runs.
 
         A vetoed, failed or timed-out run is not an exception: it is a result with that

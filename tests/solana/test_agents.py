@@ -220,3 +220,23 @@ async def test_a_send_whose_answer_was_lost_is_confirmed_not_refused() -> None:
         sends = [method for method, _ in faults.log if method == "sendTransaction"]
         assert len(sends) == 2  # the lost one, and the retry the node had already
         assert await SolanaRpc(client).get_balance(to) == SOL
+
+
+async def test_a_run_on_a_solana_cluster_and_an_evm_agent_that_needs_its_own_chain() -> None:
+    sol = SolanaDevnet()
+    payer = SolanaSigner(bytes(sol.funded[0]))
+    to = str(Keypair().pubkey())
+    workflow = AsyncWorkflow(
+        [SolTransferAgent(to, SOL, chain_id=sol.chain_id)], AsyncWorkflowConfig(),
+        rpc={sol.chain_id: sol.transport}, solana_signer=payer,
+    )  # fmt: skip
+    result = await workflow.run("pay", chain_id=sol.chain_id)
+    assert result.ok, result.error
+    assert result.task.chain_id == sol.chain_id
+    # An EVM agent with no chain of its own, on a task whose chain is Solana: named.
+    evm = AsyncWorkflow([NativeTransferAgent("0x" + "5e" * 20, 1)], AsyncWorkflowConfig(),
+                        rpc={sol.chain_id: sol.transport})  # fmt: skip
+    failed = await evm.run("pay", chain_id=sol.chain_id)
+    assert not failed.ok
+    assert isinstance(failed.error, InvalidArgument)
+    assert "a Solana cluster; an EVM agent needs its own chain_id=" in str(failed.error)

@@ -39,6 +39,10 @@ def test_unknown_key_beside_params_is_an_error() -> None:
         ({"action": "has space"}, "action"),
         ({"action": "a", "chain_id": 0}, "chain_id"),
         ({"action": "a", "chain_id": "1"}, "chain_id"),
+        ({"action": "a", "chain_id": True}, "chain_id"),
+        ({"action": "a", "chain_id": 1.0}, "chain_id"),
+        ({"action": "a", "chain_id": "eip155:0"}, "chain_id"),
+        ({"action": "a", "chain_id": "solana:short"}, "chain_id"),
         ({"action": "a", "deadline": datetime(2030, 1, 1)}, "deadline"),
         ({"params": {}}, "action"),
     ],
@@ -47,6 +51,17 @@ def test_bad_tasks_name_the_field(task: dict[str, object], field: str) -> None:
     with pytest.raises(ValidationError) as info:
         Task.coerce(task)
     assert info.value.errors()[0]["loc"] == (field,)
+
+
+def test_a_chain_is_an_evm_chain_id_or_a_caip2_id() -> None:
+    from anyio_workflow.chains import SOLANA_MAINNET
+
+    assert Task(action="a", chain_id="eip155:137").chain_id == 137
+    assert Task.coerce("a", chain_id="eip155:10").chain_id == 10
+    assert Task.coerce("a", chain_id=SOLANA_MAINNET).chain_id == SOLANA_MAINNET
+    assert Task.coerce(Task(action="a", chain_id=137), chain_id="eip155:137").chain_id == 137
+    with pytest.raises(ValueError, match="disagrees"):
+        Task.coerce(Task(action="a", chain_id=1), chain_id=SOLANA_MAINNET)
 
 
 def test_chain_ids_that_disagree_are_an_error() -> None:
