@@ -293,6 +293,9 @@ class SolanaPayoutAgent(_SolanaAgent):
 
     A transaction that fails cancels those not sent yet (``fail_fast``); those that
     landed stay paid and are in the result's record, with the failure.
+
+    Cancellation: transactions not yet sent are not sent; those sent stay sent (in the
+    run's record and journal), and only the waits for their confirmations are abandoned.
     """
 
     def __init__(
