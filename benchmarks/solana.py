@@ -10,6 +10,10 @@
 2. The demo's shape: payouts on "ethereum" and "polygon" (two EVM devnet processes) and
    on Solana, as one ``AsyncWorkflow`` run, against the same payouts run chain by chain,
    one run after another. Key: ``multichain_vs_sequential`` (goal >= 2.5).
+3. Packing: the same SOL payouts as one ``SolanaPayoutAgent`` (as many transfers to a
+   transaction as 1,232 bytes allow) against one ``SolTransferAgent`` each (32 at once),
+   each a whole run. Keys: ``packed_payouts_per_s``, ``packed_vs_one_per_transaction``
+   (no goal: a measurement, not a promise).
 
     python benchmarks/solana.py            # 200 transfers; 60 payouts per chain
     python benchmarks/solana.py --quick    # 100 transfers; 20 payouts per chain
@@ -35,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _baselines import BASELINE_TIMEOUT, baseline_python
 
 from anyio_workflow import AsyncWorkflow, AsyncWorkflowConfig
-from anyio_workflow.agents import NativeTransferAgent, SolTransferAgent
+from anyio_workflow.agents import NativeTransferAgent, SolanaPayoutAgent, SolTransferAgent
 from anyio_workflow.evm import LocalSigner
 from anyio_workflow.rpc import JsonRpcClient
 from anyio_workflow.solana import SolanaRpc, SolanaSigner
@@ -83,6 +87,30 @@ async def ours(url: str, chain_id: str, secret: str, count: int) -> float:
         elapsed = time.perf_counter() - started
     assert landed == [1] * count
     return count / elapsed
+
+
+async def packing(url: str, chain_id: str, secret: str, count: int) -> dict[str, float]:
+    """Payouts per second of one run of ``count`` SOL payouts, packed, and one by one."""
+    signer = SolanaSigner(secret)
+    rates: dict[str, float] = {}
+    for how in ("packed", "one_per_transaction"):
+        vendors = [str(Keypair().pubkey()) for _ in range(count)]
+        if how == "packed":
+            agents: list[Any] = [SolanaPayoutAgent([(v, LAMPORTS) for v in vendors],
+                                                   chain_id=chain_id)]  # fmt: skip
+        else:
+            agents = [SolTransferAgent(v, LAMPORTS, chain_id=chain_id, name=f"pay-{i}")
+                      for i, v in enumerate(vendors)]  # fmt: skip
+        workflow = AsyncWorkflow(
+            agents, AsyncWorkflowConfig(max_workers=IN_FLIGHT, auto_store_proofs=False),
+            rpc={chain_id: url}, solana_signer=signer,
+        )  # fmt: skip
+        started = time.perf_counter()
+        result = await workflow.run("payouts", chain_id=chain_id)
+        elapsed = time.perf_counter() - started
+        assert result.ok, result.error
+        rates[how] = count / elapsed
+    return rates
 
 
 def solana_py(url: str, secret: str, count: int) -> float | None:
@@ -149,6 +177,10 @@ def measure(transfers: int, per_chain: int) -> dict[str, Any]:
         figures["vs_solana_py_sequential"] = (
             figures["transfers_per_s"] / baseline if baseline else None
         )
+        rates = anyio.run(packing, sol["url"], sol["chain_id"], secrets[0], transfers)
+        figures["packed_payouts_per_s"] = rates["packed"]
+        figures["one_per_transaction_payouts_per_s"] = rates["one_per_transaction"]
+        figures["packed_vs_one_per_transaction"] = rates["packed"] / rates["one_per_transaction"]
         eth_info = {"url": eth["url"], "chain_id": 1, "accounts": eth["accounts"]}
         pol_info = {"url": pol["url"], "chain_id": 137, "accounts": pol["accounts"]}
         sol["accounts"] = [{"secret_key": secrets[2]}]
@@ -188,6 +220,10 @@ def main() -> None:
           f"{figures['multichain_s']:.2f} s in one run, "
           f"{sum(figures['chain_by_chain_s'].values()):.2f} s chain by chain "
           f"({figures['multichain_vs_sequential']:.2f}x; goal >= 2.5)")  # fmt: skip
+    print(f"{figures['transfers']} SOL payouts in one run: packed "
+          f"{figures['packed_payouts_per_s']:.1f} payouts/s, one transaction each "
+          f"{figures['one_per_transaction_payouts_per_s']:.1f} payouts/s "
+          f"({figures['packed_vs_one_per_transaction']:.2f}x)")  # fmt: skip
 
 
 if __name__ == "__main__":
