@@ -203,15 +203,19 @@ class Transfer(BaseAgent):
             await eth.send_raw_transaction(signed.raw)
             reservation.broadcast()
         while True:
-            # anvil 1.7 in automine mode now and then leaves a transaction queued at the
-            # account's current nonce and never mines it (seen under load): the same bytes
-            # sent again, and a block mined on demand, get it out. Neither changes a nonce.
+            # anvil in automine mode now and then keeps the transaction at the account's
+            # next nonce "queued" and never mines it when transactions arrive out of nonce
+            # order under load (foundry-rs/foundry#10122; reproduced here with two busy
+            # cores: txpool_inspect shows the next nonce queued; re-sending the bytes,
+            # dropping and re-sending that one, anvil_setNonce, evm_mine and mixed mining
+            # do not get it out). Emptying its pool does: every agent then sends its own
+            # bytes again, the same transactions on the same nonces.
             with anyio.move_on_after(5):
                 receipt = await eth.wait_for_receipt(signed.hash)
                 return {"nonce": reservation.value, "status": receipt["status"], "to": self.to}
             with contextlib.suppress(JsonRpcError):
+                await ctx.rpc().request("anvil_dropAllTransactions", [])
                 await eth.send_raw_transaction(signed.raw)
-            await ctx.rpc().request("evm_mine", [])
 
 
 async def test_100_concurrent_transfers_from_one_account_on_anvil() -> None:
