@@ -14,6 +14,7 @@ from .risk import (
     MaxUtilization,
     MinBalance,
     PriceBounds,
+    ProofOfReserve,
     RiskMonitorAgent,
 )
 from .solana import (
@@ -25,6 +26,7 @@ from .solana import (
     SplTransferAgent,
 )
 from .transfer import Erc20TransferAgent, NativeTransferAgent
+from .uniswap import SwapReport, UniswapV3Agent
 
 __all__ = [
     "SolTransferAgent",
@@ -52,6 +54,9 @@ __all__ = [
     "Payout",
     "Price",
     "PriceBounds",
+    "ProofOfReserve",
     "RiskMonitorAgent",
     "Role",
+    "SwapReport",
+    "UniswapV3Agent",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+from ..core.exact import scaled as exact_scaled
 from ..errors import InvalidArgument, NotFound
 from ..evm.abi import function
 from ..evm.accounts import Signer
@@ -78,7 +79,7 @@ def base_units(
         raise InvalidArgument(f"{field}: {amount!r} is not an amount: {FORMS}")
     if not value.is_finite() or value < 0:
         raise InvalidArgument(f"{field}: must be a finite, non-negative amount, got {amount}")
-    scaled = value.scaleb(decimals)
+    scaled = exact_scaled(value, decimals)
     if scaled != scaled.to_integral_value():
         raise InvalidArgument(
             f"{field}: {amount} has more decimal places than the token's {decimals}"

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from ..core.exact import scaled as exact_scaled
 from ..core.task import Task
 from ..errors import InvalidArgument, Veto
 from ..evm.address import to_checksum
-from ..evm.chainlink import RoundData, feed_decimals, latest_round, round_problem
+from ..evm.chainlink import RoundData, feed_address, feed_decimals, latest_round, round_problem
 from .base import BaseAgent, Role
 from .context import AgentContext
 
@@ -28,7 +29,9 @@ class Price:
 
 class ChainlinkOracleAgent(BaseAgent[AgentContext]):
     """Reads an AggregatorV3 feed (``latestRoundData``) and publishes the :class:`Price`
-    under ``key`` for the run's other agents (``await ctx.wait_for(key)``).
+    under ``key`` for the run's other agents (``await ctx.wait_for(key)``). ``feed`` is the
+    feed's address, or its pair (``"ETH/USD"``), found in Chainlink's published feeds of
+    the chain or those registered (``register_feed``, a devnet's).
 
     A validator: it runs first, and a stale round (older than ``heartbeat`` seconds by the
     latest block's timestamp), a non-positive answer, or a round answered in an earlier
@@ -51,21 +54,23 @@ class ChainlinkOracleAgent(BaseAgent[AgentContext]):
         super().__init__(name)
         if heartbeat <= 0:
             raise InvalidArgument(f"heartbeat: seconds, and positive; got {heartbeat}")
-        self.feed = to_checksum(feed)
+        self.feed = to_checksum(feed) if feed.startswith("0x") else feed
         self.key = key
         self.heartbeat = heartbeat
         self.chain_id = chain_id
 
     async def execute(self, task: Task, ctx: AgentContext) -> Price:
-        eth = ctx.eth(self.chain_id or ctx.chain_id)
-        round_ = await latest_round(eth, self.feed)
+        chain_id = self.chain_id or ctx.chain_id
+        eth = ctx.eth(chain_id)
+        address = feed_address(chain_id, self.feed)
+        round_ = await latest_round(eth, address)
         block = await eth.get_block("latest")
         now = int(block["timestamp"]) if block else 0
         problem = round_problem(round_, now, self.heartbeat)
         if problem is not None:
             raise Veto(f"{self.key}: feed {self.feed}: {problem}")
-        decimals = await feed_decimals(eth, self.feed)
+        decimals = await feed_decimals(eth, address)
         age = now - round_.updated_at
-        price = Price(self.feed, Decimal(round_.answer).scaleb(-decimals), round_, age)
+        price = Price(address, exact_scaled(round_.answer, -decimals), round_, age)
         ctx.publish(self.key, price)
         return price

@@ -12,17 +12,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio
 
 from ..chains.caip import chain_ref
+from ..core.exact import scaled as exact_scaled
 from ..core.task import Task
 from ..errors import InvalidArgument, NotFound, Veto
+from ..evm.abi import ERC20_ABI
 from ..evm.address import to_checksum
+from ..evm.chainlink import feed_address, feed_decimals, latest_round, round_problem
+from ..evm.contract import Contract
 from .base import BaseAgent, Role
 from .context import AgentContext
-from .helpers import resolve_signer, token_balance
+from .helpers import resolve_signer, token_balance, token_decimals
 from .solana import solana_balance
 
 if TYPE_CHECKING:
@@ -34,6 +39,7 @@ __all__ = [
     "MaxUtilization",
     "MinBalance",
     "PriceBounds",
+    "ProofOfReserve",
     "RiskMonitorAgent",
 ]
 
@@ -157,11 +163,51 @@ class MaxUtilization:
         account = to_checksum(self.account or resolve_signer(None, ctx).address)
         balance = await _balance(ctx.eth(ctx.chain_id), account, self.token)
         moved = int(total)  # base units; compared exactly, in Decimal
-        if Decimal(moved) > Decimal(balance) * Decimal(str(self.threshold)):
+        if Fraction(moved) > Fraction(balance) * Fraction(str(self.threshold)):  # exact
             share = f"{Decimal(moved) / Decimal(balance):.1%}" if balance else "all"
             return (
                 f"utilization: the run moves {moved} of {account}'s {balance} "
                 f"({share}), over the threshold of {self.threshold:.0%}"
+            )
+        return None
+
+
+@dataclass(frozen=True)
+class ProofOfReserve:
+    """The token's total supply is covered by the reserves its Chainlink Proof of Reserve
+    feed reports (the seed's advice for stablecoin workflows): a veto when the supply
+    exceeds the reserves, or when the feed's latest round is stale (older than
+    ``heartbeat`` seconds by the latest block), not positive, or answered in an earlier
+    round. The feed's answer is read in whole units with the feed's decimals; the supply
+    with the token's.
+
+    Cancellation: it only reads; cancelled, it has changed nothing.
+    """
+
+    feed: str
+    """The PoR feed's address, or its name in the chain's feeds (``register_feed``)."""
+    token: str
+    heartbeat: int = 86_400
+    chain_id: int | None = None
+
+    async def check(self, task: Task, ctx: AgentContext) -> str | None:
+        chain_id = self.chain_id or ctx.chain_id
+        eth = ctx.eth(chain_id)
+        feed = feed_address(chain_id, self.feed)
+        token_address = to_checksum(self.token)
+        round_ = await latest_round(eth, feed)
+        now = await eth.block_timestamp()
+        problem = round_problem(round_, now, self.heartbeat)
+        if problem is not None:
+            return f"proof of reserve: feed {self.feed}: {problem}"
+        reserves = exact_scaled(round_.answer, -await feed_decimals(eth, feed))
+        erc20 = Contract(token_address, ERC20_ABI, eth)
+        raw_supply = await erc20.functions.totalSupply().call()
+        supply = exact_scaled(raw_supply, -await token_decimals(eth, token_address))
+        if supply > reserves:
+            return (
+                f"proof of reserve: {token_address} has {supply} in circulation, over the "
+                f"{reserves} of reserves its feed {self.feed} reports"
             )
         return None
 

@@ -28,6 +28,7 @@ from ..agents.helpers import (
     token_symbol,
 )
 from ..chains import chain, token
+from ..core.exact import scaled as exact_scaled
 from ..core.task import Task
 from ..errors import InvalidArgument, Veto
 from ..evm.abi import function
@@ -297,7 +298,7 @@ class SpendLedger:
 
 def _whole(amount: int, decimals: int) -> str:
     """Base units as whole units, with thousands separators: ``750,000``, ``0.5``."""
-    text = f"{Decimal(amount) / (Decimal(10) ** decimals):,f}"
+    text = f"{exact_scaled(amount, -decimals):,f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
@@ -357,29 +358,30 @@ class TreasuryAgent(BaseAgent[AgentContext]):
         if payment.token != mine:
             return {"token": payment.symbol, "judged": False}
         decimals = chain(chain_id).decimals if mine is None else await token_decimals(eth, mine)
-        unit = Decimal(10) ** decimals
         amount, symbol = payment.amount, payment.symbol
         shown = f"{_whole(amount, decimals)} {symbol}"
-        if self.per_transaction is not None and amount > self.per_transaction * unit:
-            cap = _whole(int(self.per_transaction * unit), decimals)
+        if self.per_transaction is not None and amount > exact_scaled(
+            self.per_transaction, decimals
+        ):
+            cap = _whole(int(exact_scaled(self.per_transaction, decimals)), decimals)
             raise Veto(f"{shown} is over the per-transaction limit of {cap} {symbol}")
         now = ctx.now()
         if self.window is not None:
             limit, seconds = self.window
             spent = self.ledger.total(symbol, now - seconds)
-            if spent + amount > limit * unit:
+            if spent + amount > exact_scaled(limit, decimals):
                 raise Veto(
                     f"{shown} would make {_whole(spent + amount, decimals)} {symbol} in "
                     f"{seconds:g} s, over the window's limit of "
-                    f"{_whole(int(limit * unit), decimals)} {symbol} "
+                    f"{_whole(int(exact_scaled(limit, decimals)), decimals)} {symbol} "
                     f"({_whole(spent, decimals)} {symbol} already)"
                 )
         approved = False
-        if amount > self.threshold * unit:
+        if amount > exact_scaled(self.threshold, decimals):
             if self.compliance is None:
-                raise Veto(f"{shown} is over the treasury threshold of "
-                           f"{_whole(int(self.threshold * unit), decimals)} {symbol} and no "
-                           "ComplianceAgent was given to approve it")  # fmt: skip
+                threshold = _whole(int(exact_scaled(self.threshold, decimals)), decimals)
+                raise Veto(f"{shown} is over the treasury threshold of {threshold} {symbol} "
+                           "and no ComplianceAgent was given to approve it")  # fmt: skip
             chain_of = self.compliance.chain_id or chain_id
             await ctx.wait_for(_state_key(self.compliance.safe, chain_of))  # or vetoed
             approved = True

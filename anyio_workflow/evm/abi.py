@@ -27,6 +27,7 @@ __all__ = [
     "Event",
     "Function",
     "decode_log",
+    "entry_types",
     "function",
     "register_errors",
 ]
@@ -45,12 +46,13 @@ def _types(text: str | None) -> tuple[str, ...]:
     return tuple(part.strip().split()[0] for part in text.split(","))
 
 
-def _entry_types(params: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
+def entry_types(params: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
+    """The canonical types of ABI parameters (tuples spelled ``(t1,t2)``)."""
     types = []
     for param in params:
         kind = str(param["type"])
         if kind.startswith("tuple"):
-            inner = ",".join(_entry_types(param.get("components", [])))
+            inner = ",".join(entry_types(param.get("components", [])))
             kind = f"({inner}){kind[5:]}"
         types.append(kind)
     return tuple(types)
@@ -100,7 +102,7 @@ def register_errors(abi: Sequence[Mapping[str, Any]]) -> list[str]:
     """Decode reverts with every custom error of a JSON ``abi`` from now on (an
     ``ExecutionReverted`` then says ``Name(arg, ...)``); returns their selectors."""
     return [
-        register_error(f"{entry['name']}({','.join(_entry_types(entry.get('inputs', [])))})")
+        register_error(f"{entry['name']}({','.join(entry_types(entry.get('inputs', [])))})")
         for entry in abi
         if entry.get("type") == "error" and isinstance(entry.get("name"), str)
     ]
@@ -117,7 +119,7 @@ def function(spec: str, abi: Sequence[Mapping[str, Any]] | None = None) -> Funct
             raise AbiError(f"{spec}: {found} functions of that name in the ABI")
         entry = matches[0]
         return Function(
-            spec, _entry_types(entry.get("inputs", [])), _entry_types(entry.get("outputs", []))
+            spec, entry_types(entry.get("inputs", [])), entry_types(entry.get("outputs", []))
         )
     match = _SIGNATURE.match(spec)
     if match is None:
@@ -149,7 +151,7 @@ def decode_log(log: Mapping[str, Any], abi: Sequence[Mapping[str, Any]]) -> Even
         if entry.get("type") != "event":
             continue
         inputs = entry.get("inputs", [])
-        signature = f"{entry['name']}({','.join(_entry_types(inputs))})"
+        signature = f"{entry['name']}({','.join(entry_types(inputs))})"
         if keccak(text=signature) != topics[0]:
             continue
         indexed = [p for p in inputs if p.get("indexed")]
@@ -162,7 +164,7 @@ def decode_log(log: Mapping[str, Any], abi: Sequence[Mapping[str, Any]]) -> Even
                 (value,) = decode([str(param["type"])], topic)
                 args[param["name"]] = _normalized(str(param["type"]), value)
             data = bytes.fromhex(str(log.get("data", "0x"))[2:])
-            values = decode(list(_entry_types(plain)), data)
+            values = decode(list(entry_types(plain)), data)
         except (DecodingError, OverflowError, ValueError) as exc:
             raise AbiError(f"{entry['name']}: cannot decode the log ({exc})") from None
         for param, value in zip(plain, values, strict=True):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from ..errors import InvalidArgument, InvalidResponse
+from ..errors import InvalidArgument, InvalidResponse, NotFound
 from ..rpc.eth import EthRpc
 from .abi import function
 from .address import to_checksum
@@ -20,12 +20,15 @@ from .gas import FeeOracle
 
 __all__ = [
     "DECIMALS",
+    "FEEDS",
     "LATEST_ROUND_DATA",
     "ChainlinkGasFeed",
     "GasPrice",
     "RoundData",
+    "feed_address",
     "feed_decimals",
     "latest_round",
+    "register_feed",
     "round_problem",
 ]
 
@@ -34,6 +37,55 @@ LATEST_ROUND_DATA = function(
     "uint256 updatedAt, uint80 answeredInRound)"
 )
 DECIMALS = function("decimals() returns (uint8)")
+
+
+FEEDS: dict[int, dict[str, str]] = {
+    1: {  # Ethereum: Chainlink's published proxies
+        "ETH/USD": "0x5f4eC3Df9cbd43714FE2740f5E3616155c5b8419",
+        "BTC/USD": "0xF4030086522a5bEEa4988F8cA5B36dbC97BeE88c",
+        "USDC/USD": "0x8fFfFfd4AfB6115b954Bd326cbe7B4BA576818f6",
+        "LINK/USD": "0x2c1d072e956AFFC0D435Cb7AC38EF18d24d9127c",
+    },
+    137: {  # Polygon
+        "ETH/USD": "0xF9680D99D6C9589e2a93a78A04A279e509205945",
+        "BTC/USD": "0xc907E116054Ad103354f2D350FD2514433D57F6f",
+        "USDC/USD": "0xfE4A8cc5b5B2366C1B58Bea3858e81843581b2F7",
+        "MATIC/USD": "0xAB594600376Ec9fD91F8e885dADF0CE036862dE0",
+    },
+}
+"""Chainlink data feeds (their proxies, which ``latestRoundData`` is read from) by chain
+id and pair, from Chainlink's published list; :func:`register_feed` adds others (a
+devnet's deployed aggregators)."""
+
+_REGISTERED: dict[tuple[int, str], str] = {}
+
+
+def _pair(pair: str) -> str:
+    return pair.replace(" ", "").upper()
+
+
+def register_feed(chain_id: int, pair: str, address: str) -> str:
+    """Make ``pair`` (``"ETH/USD"``) name the feed at ``address`` on ``chain_id``; it
+    takes precedence over the published list."""
+    found = to_checksum(address)
+    _REGISTERED[(chain_id, _pair(pair))] = found
+    return found
+
+
+def feed_address(chain_id: int, feed: str) -> str:
+    """``feed`` as a feed's address: an address as is, a pair (``"ETH/USD"``) through the
+    feeds registered and published for ``chain_id``."""
+    if feed.startswith("0x"):
+        return to_checksum(feed)
+    pair = _pair(feed)
+    found = _REGISTERED.get((chain_id, pair)) or FEEDS.get(chain_id, {}).get(pair)
+    if found is None:
+        known = sorted(set(FEEDS.get(chain_id, {})) | {p for c, p in _REGISTERED if c == chain_id})
+        raise NotFound(
+            f"feed: no Chainlink feed {feed!r} is known on chain {chain_id} "
+            f"(known: {', '.join(known) or 'none'}; register_feed() adds one)"
+        )
+    return found
 
 
 @dataclass(frozen=True, slots=True)

@@ -220,6 +220,17 @@ class EthRpc:
     ) -> dict[str, Any] | None:
         return await self._ask("eth_getBlockByNumber", [_block(block), full], _optional(_object))
 
+    async def block_timestamp(self, block: BlockId = "latest") -> int:
+        """The timestamp of ``block`` (the latest by default): what deadlines and feed
+        heartbeats are measured against. Cancellation: a read."""
+        found = await self.get_block(block)
+        if found is None or not isinstance(found.get("timestamp"), int):
+            raise InvalidResponse(
+                f"eth_getBlockByNumber: no block {block!r} with a timestamp",
+                method="eth_getBlockByNumber",
+            )
+        return int(found["timestamp"])
+
     async def get_logs(self, filter: Mapping[str, Any]) -> list[dict[str, Any]]:
         return await self._ask("eth_getLogs", [dict(filter)], _logs)
 

@@ -3,9 +3,12 @@ nothing (issue 14): on the embedded devnet and on anvil, both backends."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from anyio_workflow import AsyncWorkflow, AsyncWorkflowConfig, CustomFees, RunStatus
 from anyio_workflow.agents import ContractCallAgent, Erc20TransferAgent, NativeTransferAgent
@@ -94,3 +97,15 @@ def test_amounts_and_fees_are_checked_locally() -> None:
         CustomFees(1, 2)
     with pytest.raises(ValueError, match="greater than or equal to 0"):
         CustomFees(-1, 0)
+
+
+@given(
+    whole=st.integers(0, 10**40),
+    fraction=st.integers(0, 10**18 - 1),
+)
+def test_amounts_of_any_size_scale_exactly_never_rounded(whole: int, fraction: int) -> None:
+    # Decimal's default context keeps 28 digits: an amount of 12 billion of an 18-decimal
+    # token with a fraction was once paid rounded.
+    text = f"{whole}.{fraction:018d}"
+    assert base_units(Decimal(text), 18, uint256=False) == whole * 10**18 + fraction
+    assert base_units(f"{text} ETH", 18, unit="ETH", uint256=False) == whole * 10**18 + fraction

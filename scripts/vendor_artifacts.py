@@ -1,0 +1,49 @@
+"""Copy the compiled protocol contracts the library ships from their pinned npm packages
+(``npm ci`` first) into ``anyio_workflow/protocols/compiled/``: ABI and bytecode only,
+with the package and path they came from. A test checks that they still equal the npm
+files; each package's licence is recorded in the NOTICE beside them.
+
+    python scripts/vendor_artifacts.py
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "anyio_workflow" / "protocols" / "compiled"
+WANTED = {
+    "@uniswap/v3-core": [
+        "artifacts/contracts/UniswapV3Factory.sol/UniswapV3Factory.json",
+        "artifacts/contracts/UniswapV3Pool.sol/UniswapV3Pool.json",
+    ],
+    "@uniswap/v3-periphery": [
+        "artifacts/contracts/SwapRouter.sol/SwapRouter.json",
+        "artifacts/contracts/lens/QuoterV2.sol/QuoterV2.json",
+        "artifacts/contracts/NonfungiblePositionManager.sol/NonfungiblePositionManager.json",
+    ],
+}
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    for package, paths in WANTED.items():
+        root = ROOT / "node_modules" / package
+        version = json.loads((root / "package.json").read_text())["version"]
+        for path in paths:
+            raw = json.loads((root / path).read_text())
+            kept = {
+                "contractName": raw["contractName"],
+                "package": f"{package}@{version}",
+                "path": path,
+                "abi": raw["abi"],
+                "bytecode": raw["bytecode"],
+                "deployedBytecode": raw["deployedBytecode"],
+            }
+            (OUT / f"{raw['contractName']}.json").write_text(json.dumps(kept) + "\n")
+            print(f"{package}@{version} {path}")
+
+
+if __name__ == "__main__":
+    main()
