@@ -72,6 +72,8 @@ class UniswapV3Agent(BaseAgent[AgentContext]):
     amounts are base units (``int``), whole tokens (``Decimal``) or ``"100 USDC"``.
     ``max_slippage`` is a percentage, as the seed writes it: 0.3 means 0.3 %.
     ``uniswap`` says where the protocol is (Uniswap's own deployment by default).
+    ``flashbots=True`` / ``private_rpc=URL`` send the approval and the swap through a
+    private relay, never the public mempool.
 
     Cancellation: before a broadcast nothing is sent; after it, the transaction stays
     sent and only the wait for its receipt is abandoned.
@@ -95,9 +97,13 @@ class UniswapV3Agent(BaseAgent[AgentContext]):
         chain_id: int | None = None,
         signer: Signer | None = None,
         strategy: GasStrategy | None = None,
+        flashbots: bool = False,
+        private_rpc: str | None = None,
         name: str | None = None,
     ) -> None:
-        super().__init__(name)
+        super().__init__(name, flashbots=flashbots, private_rpc=private_rpc,
+                         max_slippage=_percent(max_slippage, "max_slippage"),
+                         frontrun_protection=frontrun_protection)  # fmt: skip
         if exact not in ("in", "out"):
             raise InvalidArgument(f"exact: {exact!r}; 'in' or 'out'")
         if fee not in FEE_TICK_SPACING:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Generic
+from decimal import Decimal
+from typing import Any, ClassVar, Generic, Literal
 
 from typing_extensions import TypeVar
 
 from ..errors import InvalidArgument
 from .context import RunContext
+from .protection import MevProtection
 from .roles import Role
 from .task import Task
 
@@ -35,14 +37,40 @@ class BaseAgent(Generic[ContextT]):
     An agent that reaches chains through ``ctx`` says so for the type checker with
     ``class Payout(BaseAgent[AgentContext])``; the engine hands every agent the same
     context, which provides both.
+
+
+    MEV protection (the seed's ``MEVResistantAgent``) is asked for here, for every
+    transaction the agent sends through ``ctx.sender``: ``flashbots=True`` or
+    ``private_rpc=URL`` send them to a private relay and never to the public mempool
+    (``private_fallback``: ``"wait"``, or ``"public"`` after ``private_blocks``);
+    ``max_slippage`` (a percentage) and ``frontrun_protection`` bound the agents that
+    trade. See :mod:`anyio_workflow.core.protection`.
     """
 
     role: ClassVar[Role] = Role.EXECUTOR
 
-    def __init__(self, name: str | None = None) -> None:
+    def __init__(
+        self,
+        name: str | None = None,
+        *,
+        flashbots: bool = False,
+        private_rpc: str | None = None,
+        private_method: Literal["eth_sendRawTransaction", "eth_sendPrivateTransaction"] = (
+            "eth_sendRawTransaction"
+        ),
+        private_blocks: int = 25,
+        private_fallback: Literal["wait", "public"] = "wait",
+        max_slippage: float | Decimal | str | None = None,
+        frontrun_protection: bool = False,
+    ) -> None:
         if name is not None and (not isinstance(name, str) or not name):
             raise InvalidArgument("name: an agent's name must be a non-empty string")
         self.name: str = name if name is not None else type(self).__name__
+        self.protection: MevProtection | None = MevProtection.of(
+            flashbots=flashbots, private_rpc=private_rpc, private_method=private_method,
+            private_blocks=private_blocks, private_fallback=private_fallback,
+            max_slippage=max_slippage, frontrun_protection=frontrun_protection,
+        )  # fmt: skip
 
     async def execute(self, task: Task, ctx: ContextT) -> Any:
         """Do this agent's part of ``task``; what it returns is the agent's output.

@@ -37,11 +37,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import anyio
+from eth_utils.crypto import keccak
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..chains import chain
 from ..core.fees import CustomFees, FeeStrategy, GasStrategy, fee_strategy
 from ..core.outcome import flatten_output
+from ..core.protection import PrivateRelay
 from ..errors import (
     FeeCapExceeded,
     InvalidArgument,
@@ -51,6 +53,7 @@ from ..errors import (
     WrongChainError,
 )
 from ..journal.journal import Journal, JournalEntry, TxState
+from ..rpc.client import JsonRpcClient
 from ..rpc.eth import EthRpc
 from .accounts import Signer
 from .address import Address
@@ -105,6 +108,10 @@ class TxReceipt(BaseModel):
     """The fee strategy it was priced with."""
 
 
+def _tx_hash(raw: bytes) -> str:
+    return "0x" + keccak(raw).hex()
+
+
 def receipts_in(value: Any) -> Iterator[TxReceipt]:
     """Every :class:`TxReceipt` in an agent's output: the output itself, or inside its
     lists, tuples, dict values and reports (anything with a ``receipts`` tuple)."""
@@ -136,6 +143,9 @@ class SendSettings(BaseModel):
     receipt_timeout: float = Field(300.0, gt=0)
     eco_target: int | None = Field(None, ge=0, description="Wei; the recent median when None.")
     eco_wait: float = Field(600.0, ge=0)
+    private: PrivateRelay | None = None
+    """A private relay: the signed bytes go there, never to the public node (but as its
+    ``fallback`` says); receipts are still read from the public node."""
 
 
 class TxSender:
@@ -188,6 +198,8 @@ class TxSender:
         self.receipt_timeout = settings.receipt_timeout
         self.eco_target = settings.eco_target
         self.eco_wait = settings.eco_wait
+        self.private = settings.private
+        self._raw: dict[str, bytes] = {}  # signed bytes by hash, for a private fallback
         self.nonces = nonces if nonces is not None else NonceManager(chain_id, signer.address)
         if (self.nonces.chain_id, self.nonces.address) != (chain_id, signer.address):
             raise InvalidArgument(
@@ -412,7 +424,34 @@ class TxSender:
 
     async def _broadcast(self, raw: bytes, attempts: int = 3) -> None:
         """Send signed bytes, again on a transient failure: the same bytes are the same
-        transaction, so a node that got them the first time answers "already known"."""
+        transaction, so a node that got them the first time answers "already known".
+        With a private relay they go there, and never to the public node."""
+        if self.private is not None:
+            await self._send_private(raw, attempts)
+            return
+        await self._send_public(raw, attempts)
+
+    async def _send_private(self, raw: bytes, attempts: int = 3) -> None:
+        """The bytes to the private relay (its method; ``maxBlockNumber`` from the public
+        head). Cancellation: as a broadcast: the relay may have them."""
+        assert self.private is not None
+        relay = self.private
+        self._raw[_tx_hash(raw)] = raw
+        params: list[Any] = ["0x" + raw.hex()]
+        if relay.method == "eth_sendPrivateTransaction":
+            head = await self.eth.block_number()
+            params = [{"tx": "0x" + raw.hex(), "maxBlockNumber": hex(head + relay.max_blocks)}]
+        async with JsonRpcClient(relay.url, coalesce=False) as client:
+            for attempt in range(1, attempts + 1):
+                try:
+                    await client.request(relay.method, params)
+                    return
+                except RpcError as exc:
+                    if not exc.transient or attempt == attempts:
+                        raise
+                    await anyio.sleep(self.poll_interval * attempt)
+
+    async def _send_public(self, raw: bytes, attempts: int = 3) -> None:
         for attempt in range(1, attempts + 1):
             try:
                 await self.eth.send_raw_transaction(raw)
@@ -441,6 +480,8 @@ class TxSender:
         hashes = list(known) if known else [first]
         fees = dict(quote.fields)
         sent_at: int | None = None
+        first_block: int | None = None
+        public = False
         checked = since = anyio.current_time()
         try:
             with anyio.fail_after(self.receipt_timeout):
@@ -459,6 +500,13 @@ class TxSender:
                         elif now - checked >= STUCK_CHECK:
                             checked = now
                             head = await self.eth.block_number()
+                            if first_block is None:
+                                first_block = sent_at
+                            if (self.private is not None and not public
+                                    and self.private.fallback == "public"
+                                    and head - first_block >= self.private.max_blocks):  # fmt: skip
+                                public = True  # the relay did not get it mined: go public
+                                await self._send_public(self._raw[hashes[-1]])
                             if (
                                 head - sent_at >= self.stuck_after_blocks
                                 or now - since >= self.stuck_after_seconds
@@ -500,7 +548,7 @@ class TxSender:
         self.journal.append(signed.hash)
         hashes.append(signed.hash)
         try:
-            await self.eth.send_raw_transaction(signed.raw)
+            await self._broadcast(signed.raw, attempts=1)
         except JsonRpcError as exc:
             # The original was mined meanwhile ("nonce too low"), or the node refuses the
             # bump: the receipts loop tells which.

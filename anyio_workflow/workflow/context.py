@@ -15,6 +15,7 @@ from ..chains.caip import ChainRef, chain_ref
 from ..core.config import AsyncWorkflowConfig
 from ..core.fees import FeeStrategy, GasStrategy
 from ..core.outcome import AgentOutcome
+from ..core.protection import MevProtection
 from ..core.status import RunStatus
 from ..core.task import Task
 from ..errors import InvalidArgument, NotFound, RpcError, StepBudgetExceeded
@@ -37,6 +38,11 @@ __all__ = ["RunContext", "WorkflowContext"]
 CURRENT_AGENT: ContextVar[str] = ContextVar("anyio_workflow_agent", default="")
 """The (unique) name of the agent whose task is running: the engine sets it in each
 agent's task, so that what ``ctx`` hands out knows whose it is."""
+CURRENT_PROTECTION: ContextVar[MevProtection | None] = ContextVar(
+    "anyio_workflow_protection", default=None
+)
+"""The MEV protection the running agent asked for (``BaseAgent(flashbots=True)``...):
+the senders ``ctx`` hands it send through its private relay."""
 
 
 class WorkflowContext:
@@ -215,7 +221,9 @@ class WorkflowContext:
         for ``custom``). The senders of one chain share one fee oracle per run, so that
         concurrent agents ask the node for fees once; one :class:`SendQueue`, which admits
         their transactions by urgency (``fast`` before ``eco``); and the workflow's nonce
-        manager of each account. ``options`` are :class:`SendSettings` fields."""
+        manager of each account. ``options`` are :class:`SendSettings` fields. An agent
+        that asked for a private relay (``flashbots=True``, ``private_rpc=``) gets a sender
+        that sends through it."""
         chain = self.chain_id if chain_id is None else chain_id
         eth = self.eth(chain)
         fields: dict[str, Any] = {
@@ -223,6 +231,9 @@ class WorkflowContext:
             "custom_fees": self.config.custom_fees,
             **options,
         }
+        protection = CURRENT_PROTECTION.get()
+        if "private" not in fields and protection is not None and protection.relay is not None:
+            fields["private"] = protection.relay  # the agent asked: never the public mempool
         settings = SendSettings(**fields)
         oracle = self._oracles.get(chain)
         if oracle is None:  # one per chain and run: the agents share its cached quote

@@ -54,7 +54,7 @@ from ..rpc.client import JsonRpcClient
 from ..storage.local import default_store
 from ..storage.stores import ContentStore
 from . import registry
-from .context import CURRENT_AGENT, WorkflowContext
+from .context import CURRENT_AGENT, CURRENT_PROTECTION, WorkflowContext
 from .events import (
     AgentFinished,
     AgentStarted,
@@ -534,6 +534,7 @@ class _Run:
         scope: anyio.CancelScope,
     ) -> None:
         CURRENT_AGENT.set(outcome.agent)  # this task's own copy of the context
+        CURRENT_PROTECTION.set(getattr(agent, "protection", None))
         try:
             async with limiter:
                 await self.attempts(agent, outcome)
