@@ -18,6 +18,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Literal
 
+import anyio
+
 from ..chains import token
 from ..core.fees import GasStrategy
 from ..core.task import Task
@@ -138,41 +140,44 @@ class UniswapV3Agent(BaseAgent[AgentContext]):
         amount = base_units(self.amount, await token_decimals(eth, scale), uint256=False)
         signer = resolve_signer(self.signer, ctx)
         recipient = self.recipient or signer.address
-        quoted = await self._quote(uni["quoter"], token_in, token_out, amount)
-        slack = Fraction(self.max_slippage) / 100  # exact: amounts may pass 28 digits
-        if self.exact == "in":
-            limit = math.floor(quoted * (1 - slack))  # the least it may give
-        else:
-            limit = math.ceil(quoted * (1 + slack))  # the most it may take
         sender = ctx.sender(signer, chain_id, strategy=self.strategy)
         receipts: list[TxReceipt] = []
-        spend = amount if self.exact == "in" else limit
         erc20 = Contract(token_in, ERC20_ABI, eth)
-        allowance = await erc20.functions.allowance(signer.address, uni["router"].address).call()
-        if allowance < spend:  # only what this swap may take
-            receipts.append(
-                await sender.send(erc20.functions.approve(uni["router"].address, spend))
-            )
-        if self.frontrun_protection:
-            again = await self._quote(uni["quoter"], token_in, token_out, amount)
-            moved = Fraction(abs(again - quoted) * 100, quoted)
-            if moved > Fraction(self.max_slippage):
-                raise Veto(
-                    f"frontrun protection: the quote moved {float(moved):.3f} % since the first "
-                    f"({quoted} -> {again}), over max_slippage {self.max_slippage} %; "
-                    "nothing was swapped"
-                )
-        deadline = await eth.block_timestamp() + self.deadline
-        router = uni["router"].functions
-        if self.exact == "in":
-            swap = router.exactInputSingle(
-                (token_in, token_out, self.fee, recipient, deadline, amount, limit, 0)
-            )
-        else:
-            swap = router.exactOutputSingle(
-                (token_in, token_out, self.fee, recipient, deadline, amount, limit, 0)
-            )
-        receipt = await sender.send(swap)
+        router = uni["router"]
+        # An approval sets the allowance, it does not add to it: two swaps of one token
+        # from one account, each approving its own amount, would take each other's. One
+        # approve-and-swap at a time per account, token and router, in the run.
+        key = f"allowance:{chain_id}:{signer.address}:{token_in}:{router.address}"
+        lock = ctx.state.get(key)
+        if not isinstance(lock, anyio.Lock):
+            lock = ctx.state[key] = anyio.Lock()
+        async with lock:  # the quote too: a swap that waited for the lock quotes afresh
+            quoted = await self._quote(uni["quoter"], token_in, token_out, amount)
+            slack = Fraction(self.max_slippage) / 100  # exact: amounts may pass 28 digits
+            if self.exact == "in":
+                limit = math.floor(quoted * (1 - slack))  # the least it may give
+            else:
+                limit = math.ceil(quoted * (1 + slack))  # the most it may take
+            spend = amount if self.exact == "in" else limit
+            allowance = await erc20.functions.allowance(signer.address, router.address).call()
+            if allowance < spend:  # only what this swap may take
+                receipts.append(await sender.send(erc20.functions.approve(router.address, spend)))
+            if self.frontrun_protection:
+                again = await self._quote(uni["quoter"], token_in, token_out, amount)
+                moved = Fraction(abs(again - quoted) * 100, quoted)
+                if moved > Fraction(self.max_slippage):
+                    raise Veto(
+                        f"frontrun protection: the quote moved {float(moved):.3f} % since the "
+                        f"first ({quoted} -> {again}), over max_slippage {self.max_slippage} %; "
+                        "nothing was swapped"
+                    )
+            deadline = await eth.block_timestamp() + self.deadline
+            params = (token_in, token_out, self.fee, recipient, deadline, amount, limit, 0)
+            if self.exact == "in":
+                swap = router.functions.exactInputSingle(params)
+            else:
+                swap = router.functions.exactOutputSingle(params)
+            receipt = await sender.send(swap)
         receipts.append(receipt)
         amount_in, amount_out = _swapped(receipt, token_in, token_out)
         return SwapReport(token_in, token_out, self.fee, self.exact, quoted, limit, amount_in,

@@ -278,3 +278,28 @@ def test_bad_swaps_are_refused_naming_the_field(bad: dict[str, Any]) -> None:
     field = next(iter(bad))
     with pytest.raises(InvalidArgument, match=field):
         UniswapV3Agent("0x" + "11" * 20, "0x" + "22" * 20, 1, **bad)
+
+
+async def test_concurrent_swaps_of_one_token_from_one_account_all_execute(chain: Chain) -> None:
+    # An approval sets the allowance: swaps approving their own amounts at once would take
+    # each other's, and all but one would revert.
+    market = await _market(chain, Decimal(2000))
+    usdc0, weth0 = await _balances(chain, market)
+    agents = [
+        UniswapV3Agent(market["usdc"], market["weth"], (100 + i) * USDC,
+                       uniswap=market["uniswap"], chain_id=chain.node.chain_id, name=f"s{i}")
+        for i in range(4)
+    ]  # fmt: skip
+    workflow = AsyncWorkflow(
+        agents,
+        AsyncWorkflowConfig(auto_store_proofs=False),
+        rpc={chain.node.chain_id: chain.rpc},
+        signer=market["owner"],
+    )
+    result = await workflow.run("swap", chain_id=chain.node.chain_id)
+    assert result.ok, result.error
+    reports = [result.outcome(f"s{i}").output for i in range(4)]
+    usdc1, weth1 = await _balances(chain, market)
+    assert usdc0 - usdc1 == sum((100 + i) * USDC for i in range(4))
+    assert weth1 - weth0 == sum(r.amount_out for r in reports)
+    assert all(r.amount_out >= r.limit for r in reports)
