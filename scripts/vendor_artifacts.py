@@ -23,6 +23,36 @@ WANTED = {
         "artifacts/contracts/lens/QuoterV2.sol/QuoterV2.json",
         "artifacts/contracts/NonfungiblePositionManager.sol/NonfungiblePositionManager.json",
     ],
+    "@aave/core-v3": [
+        f"artifacts/contracts/{path}"
+        for path in (
+            "protocol/configuration/PoolAddressesProvider.sol/PoolAddressesProvider.json",
+            "protocol/configuration/ACLManager.sol/ACLManager.json",
+            "protocol/pool/Pool.sol/Pool.json",
+            "protocol/pool/PoolConfigurator.sol/PoolConfigurator.json",
+            "protocol/pool/DefaultReserveInterestRateStrategy.sol/"
+            "DefaultReserveInterestRateStrategy.json",
+            "protocol/tokenization/AToken.sol/AToken.json",
+            "protocol/tokenization/StableDebtToken.sol/StableDebtToken.json",
+            "protocol/tokenization/VariableDebtToken.sol/VariableDebtToken.json",
+            "misc/AaveOracle.sol/AaveOracle.json",
+            "misc/AaveProtocolDataProvider.sol/AaveProtocolDataProvider.json",
+            "mocks/oracle/CLAggregators/MockAggregator.sol/MockAggregator.json",
+            *(
+                f"protocol/libraries/logic/{name}.sol/{name}.json"
+                for name in (
+                    "SupplyLogic",
+                    "BorrowLogic",
+                    "LiquidationLogic",
+                    "EModeLogic",
+                    "BridgeLogic",
+                    "FlashLoanLogic",
+                    "PoolLogic",
+                    "ConfiguratorLogic",
+                )
+            ),
+        )
+    ],
 }
 
 
@@ -40,8 +70,12 @@ def main() -> None:
                 "abi": raw["abi"],
                 "bytecode": raw["bytecode"],
                 "deployedBytecode": raw["deployedBytecode"],
+                "linkReferences": raw.get("linkReferences") or {},
             }
-            (OUT / f"{raw['contractName']}.json").write_text(json.dumps(kept) + "\n")
+            name = raw["contractName"]
+            if name == "MockAggregator":  # the project has one of its own: say whose
+                name = "AaveMockAggregator"
+            (OUT / f"{name}.json").write_text(json.dumps(kept) + "\n")
             print(f"{package}@{version} {path}")
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -28,9 +28,33 @@ class ProtocolArtifact:
     """``name@version`` of the npm package it came from."""
     path: str
     """Where it is in that package."""
+    link_references: dict[str, dict[str, list[dict[str, int]]]] = field(default_factory=dict)
+    """The libraries its bytecode calls, by source file and name, with where their
+    addresses go (byte offsets), as the compiler left them."""
+
+    @property
+    def libraries(self) -> list[str]:
+        return sorted({name for names in self.link_references.values() for name in names})
+
+    def linked(self, libraries: dict[str, str]) -> ProtocolArtifact:
+        """This artifact with each library's address written where the compiler left its
+        placeholder (``libraries``: name to deployed address)."""
+        missing = set(self.libraries) - set(libraries)
+        if missing:
+            raise InvalidArgument(f"{self.name}: link {sorted(missing)} first")
+        code = bytearray.fromhex(self.bytecode[2:])
+        for names in self.link_references.values():
+            for name, places in names.items():
+                address = bytes.fromhex(libraries[name][2:])
+                for place in places:
+                    start, length = place["start"], place["length"]
+                    code[start : start + length] = address
+        return replace(self, bytecode="0x" + code.hex(), link_references={})
 
     def deploy_data(self, *args: Any) -> str:
         """Creation calldata: the bytecode and the ABI-encoded constructor arguments."""
+        if self.link_references:
+            raise InvalidArgument(f"{self.name}: link {self.libraries} first (.linked())")
         constructor = next((e for e in self.abi if e.get("type") == "constructor"), None)
         types = [str(p["type"]) for p in (constructor or {}).get("inputs", [])]
         if len(types) != len(args):
@@ -40,8 +64,9 @@ class ProtocolArtifact:
 
 @cache
 def protocol_artifact(name: str) -> ProtocolArtifact:
-    """``"UniswapV3Factory"``, ``"UniswapV3Pool"``, ``"SwapRouter"``, ``"QuoterV2"`` or
-    ``"NonfungiblePositionManager"``."""
+    """A kept artifact by contract name: Uniswap V3's (``"UniswapV3Factory"``,
+    ``"SwapRouter"``, ``"QuoterV2"``...) and Aave V3's (``"Pool"``, ``"PoolConfigurator"``,
+    ``"PoolAddressesProvider"``, the logic libraries...)."""
     folder = files(__package__).joinpath("compiled")
     try:
         raw = json.loads(folder.joinpath(f"{name}.json").read_text())
@@ -52,4 +77,5 @@ def protocol_artifact(name: str) -> ProtocolArtifact:
     return ProtocolArtifact(
         name=raw["contractName"], abi=raw["abi"], bytecode=raw["bytecode"],
         deployed_bytecode=raw["deployedBytecode"], package=raw["package"], path=raw["path"],
+        link_references=raw.get("linkReferences") or {},
     )  # fmt: skip
