@@ -1,6 +1,7 @@
 """Agents: the :class:`BaseAgent` base class, roles, the :class:`AgentContext` protocol,
 and the built-in agents (the auditor among them)."""
 
+from .aave import AaveLendingAgent, LendingReport
 from .auditor import AuditorAgent
 from .base import BaseAgent, Role
 from .batch import BatchReport, BatchTransferAgent, BatchTx, Payout
@@ -35,6 +36,7 @@ __all__ = [
     "SolanaPayoutReport",
     "SolanaProgramCallAgent",
     "SplTransferAgent",
+    "AaveLendingAgent",
     "AgentContext",
     "AuditorAgent",
     "BaseAgent",
@@ -49,6 +51,7 @@ __all__ = [
     "MaxDeviation",
     "MaxUtilization",
     "MinBalance",
+    "LendingReport",
     "MintReport",
     "NativeTransferAgent",
     "Payout",

@@ -3,6 +3,7 @@ packages ship (pinned in ``package.json``, copied unchanged into ``compiled/`` w
 NOTICE of each one's licence), their deployments as chain data, and the encoding of what
 the agents send them."""
 
+from .aave import AaveV3, AccountData
 from .artifacts import ProtocolArtifact, protocol_artifact
 from .uniswap import (
     FEE_TICK_SPACING,
@@ -16,6 +17,8 @@ from .uniswap import (
 
 __all__ = [
     "FEE_TICK_SPACING",
+    "AaveV3",
+    "AccountData",
     "UNISWAP_V3",
     "ProtocolArtifact",
     "UniswapV3",

@@ -42,14 +42,15 @@ class ProtocolArtifact:
         missing = set(self.libraries) - set(libraries)
         if missing:
             raise InvalidArgument(f"{self.name}: link {sorted(missing)} first")
-        code = bytearray.fromhex(self.bytecode[2:])
+        code = self.bytecode[2:]  # hex, with "__$...$__" placeholders: not bytes yet
         for names in self.link_references.values():
             for name, places in names.items():
-                address = bytes.fromhex(libraries[name][2:])
+                address = libraries[name][2:].lower()
                 for place in places:
-                    start, length = place["start"], place["length"]
-                    code[start : start + length] = address
-        return replace(self, bytecode="0x" + code.hex(), link_references={})
+                    start, length = 2 * place["start"], 2 * place["length"]
+                    code = code[:start] + address + code[start + length :]
+        bytes.fromhex(code)  # every placeholder filled
+        return replace(self, bytecode="0x" + code, link_references={})
 
     def deploy_data(self, *args: Any) -> str:
         """Creation calldata: the bytecode and the ABI-encoded constructor arguments."""

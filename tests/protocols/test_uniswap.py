@@ -4,10 +4,8 @@ embedded devnet and on anvil, or the run says why not (issue 18)."""
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,7 +22,6 @@ from anyio_workflow.protocols import (
     FEE_TICK_SPACING,
     full_range,
     price_from_sqrt,
-    protocol_artifact,
     sqrt_price_x96,
 )
 from anyio_workflow.rpc import EthRpc
@@ -33,32 +30,7 @@ from anyio_workflow.testing.uniswap import Pool, create_pool, deploy_uniswap
 
 from ..nodes import Chain
 
-NPM = Path(__file__).parents[2] / "node_modules"
-KEPT = {
-    "UniswapV3Factory": "@uniswap/v3-core@1.0.1",
-    "UniswapV3Pool": "@uniswap/v3-core@1.0.1",
-    "SwapRouter": "@uniswap/v3-periphery@1.4.4",
-    "QuoterV2": "@uniswap/v3-periphery@1.4.4",
-    "NonfungiblePositionManager": "@uniswap/v3-periphery@1.4.4",
-}
 USDC, WETH = 10**6, 10**18
-
-
-@pytest.mark.parametrize("name", sorted(KEPT))
-def test_the_kept_artifacts_equal_the_pinned_npm_files(name: str) -> None:
-    kept = protocol_artifact(name)
-    assert kept.package == KEPT[name]
-    package = kept.package.rsplit("@", 1)[0]
-    assert (
-        json.loads((NPM / package / "package.json").read_text())["version"]
-        == kept.package.rsplit("@", 1)[1]
-    )
-    pinned = json.loads((NPM / package / kept.path).read_text())
-    assert (kept.abi, kept.bytecode, kept.deployed_bytecode) == (
-        pinned["abi"],
-        pinned["bytecode"],
-        pinned["deployedBytecode"],
-    )
 
 
 @given(
