@@ -6,6 +6,7 @@ import importlib
 import subprocess
 import sys
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
 
@@ -58,15 +59,33 @@ async def test_nft_mint_mints_100_in_eco_mode() -> None:
 async def test_rebalance_moves_liquidity_on_both_chains_at_once() -> None:
     example = load("rebalance")
     out = await example.main()
-    assert await example.vault_balances(out) == {
-        "ethereum": 600_000 * example.USDC, "polygon": 600_000 * example.USDC,
-    }  # fmt: skip
-    chains = sorted(r.chain_id for r in out["result"])
-    assert chains == [1, 137, 137]
-    starts = {o.agent: o.started_at for o in out["result"].outcomes}
-    ends = {o.agent: o.finished_at for o in out["result"].outcomes}
+    usdc, weth = example.USDC, example.WETH
+    held = await example.balances(out)
+    # ethereum: 2,000,000 minted, 1,000,000 supplied to Aave, 100,000 borrowed, 400,000 out
+    assert held["usdc@ethereum"] == 1_500_000 * usdc
+    # polygon: 5,000,000 minted, 4,000,000 in the pool's liquidity, 200,000 swapped
+    assert held["usdc@polygon"] == 800_000 * usdc
+    result = out["result"]
+    swap = result.outcome("uniswap@polygon").output
+    # 5,000 WETH minted, up to 2,000 in the pool (the position manager takes at most that)
+    left = held["weth@polygon"] - swap.amount_out
+    assert 3_000 * weth <= left < 3_000 * weth + 10**6
+    assert swap.amount_in == 200_000 * usdc and swap.amount_out >= swap.limit
+    withdrawn = result.outcome("aave@ethereum").output
+    # 600,000 USDC of collateral over 100,000 owed, plus a few seconds of interest
+    assert 600_000 * 10**8 <= withdrawn.after.collateral < 600_001 * 10**8
+    assert withdrawn.after.health is not None and abs(
+        withdrawn.after.health - Decimal("5.1")
+    ) < Decimal("0.0001")
+    async with out["ethereum"].devnet.client() as client:
+        position = await out["aave"].account(EthRpc(client), out["ethereum"].treasury.address)
+    assert position == withdrawn.after  # read back from the chain
+    starts = {o.agent: o.started_at for o in result.outcomes}
+    ends = {o.agent: o.finished_at for o in result.outcomes}
     # The two chains' executors overlapped in time.
-    assert starts["withdraw@1"] < ends["deposit@137"] and starts["deposit@137"] < ends["withdraw@1"]
+    assert starts["aave@ethereum"] < ends["uniswap@polygon"]
+    assert starts["uniswap@polygon"] < ends["aave@ethereum"]
+    assert {t.chain_id for t in result.audit.record.transactions} == {1, 137}
 
 
 @pytest.mark.usefixtures("examples")
