@@ -1,11 +1,16 @@
-"""A hedge driven by an oracle price: set aside USDC against half of an ETH position.
+"""A hedge driven by the Chainlink price: sell half of an ETH position for USDC through
+Uniswap V3, never under what the oracle says it is worth.
 
     python examples/hedge.py
 
-A Chainlink-style feed (the project's MockAggregator) says what ETH is worth. The oracle
-agent reads it and rejects a stale round; a risk monitor vetoes a price outside sane
-bounds; the hedge agent waits for the published price and moves USDC worth half of the
-treasury's ETH position into a hedge vault.
+On an embedded devnet: a Chainlink-style ETH/USD feed (the project's MockAggregator,
+registered as the chain's "ETH/USD" feed), and a Uniswap V3 WETH/USDC pool (from
+``@uniswap/v3-core`` and ``-periphery``'s own bytecode). The oracle agent reads the feed
+(``ChainlinkOracleAgent(feed="ETH/USD")``) and rejects a stale round; a risk monitor
+vetoes a price outside sane bounds; the hedge agent waits for the published price and
+swaps 60 of the treasury's 120 WETH for USDC with a floor of the oracle's value less 1 %:
+a pool priced off the market makes the swap revert at its simulation, and nothing is
+sent.
 """
 
 from __future__ import annotations
@@ -17,58 +22,103 @@ import anyio
 from _common import setup
 
 from anyio_workflow import AsyncWorkflow
-from anyio_workflow.agents import BaseAgent, ChainlinkOracleAgent, RiskMonitorAgent
+from anyio_workflow.agents import (
+    BaseAgent,
+    ChainlinkOracleAgent,
+    RiskMonitorAgent,
+    SwapReport,
+    UniswapV3Agent,
+)
 from anyio_workflow.agents.risk import PriceBounds
-from anyio_workflow.evm import TxRequest, TxSender
+from anyio_workflow.contracts import deploy
+from anyio_workflow.core.exact import scaled
+from anyio_workflow.evm import Contract, TxRequest, TxSender
 from anyio_workflow.evm.abi import function
+from anyio_workflow.evm.chainlink import register_feed
+from anyio_workflow.protocols import UniswapV3
 from anyio_workflow.rpc import EthRpc
+from anyio_workflow.testing.uniswap import create_pool, deploy_uniswap
 
 SET_ROUND = function("setRound(int256,uint256)")
-APPROVE = function("approve(address,uint256)")
-DEPOSIT = function("deposit(uint256)")
+MINT = {
+    "type": "function",
+    "name": "mint",
+    "stateMutability": "nonpayable",
+    "outputs": [],
+    "inputs": [{"name": "to", "type": "address"}, {"name": "amount", "type": "uint256"}],
+}
 POSITION_ETH = Decimal(120)
 HEDGE_RATIO = Decimal("0.5")
+ORACLE_TOLERANCE = Decimal("0.01")  # the swap may fetch at most 1 % under the oracle
+USDC, WETH = 10**6, 10**18
 
 
 class HedgeAgent(BaseAgent):
-    """Deposits USDC worth ``ratio`` of ``position`` ETH, at the published price."""
+    """Sells ``ratio`` of ``position`` WETH for USDC on Uniswap V3, at no less than the
+    published ETH/USD price, less ``ORACLE_TOLERANCE``."""
 
-    def __init__(self, token: str, vault: str, position: Decimal, ratio: Decimal) -> None:
+    def __init__(
+        self, weth: str, usdc: str, uniswap: UniswapV3, position: Decimal, ratio: Decimal
+    ) -> None:
         super().__init__("hedge")
-        self.token, self.vault, self.position, self.ratio = token, vault, position, ratio
+        self.weth, self.usdc, self.uniswap = weth, usdc, uniswap
+        self.position, self.ratio = position, ratio
 
-    async def execute(self, task: Any, ctx: Any) -> Any:
+    async def execute(self, task: Any, ctx: Any) -> SwapReport:
         price = (await ctx.wait_for("ETH/USD")).value
-        amount = int(self.position * self.ratio * price * 10**6)  # USDC base units
-        sender = ctx.sender(ctx.signer)
-        approve = APPROVE.calldata(self.vault, amount)
-        await sender.send(TxRequest(to=self.token, data=approve))
-        deposit = DEPOSIT.calldata(amount)
-        return await sender.send(TxRequest(to=self.vault, data=deposit))
+        sell = self.position * self.ratio
+        floor = int(scaled(sell * price * (1 - ORACLE_TOLERANCE), 6))  # USDC base units
+        swap = UniswapV3Agent(
+            self.weth,
+            self.usdc,
+            sell,
+            max_slippage=Decimal("0.5"),
+            at_least=floor,
+            uniswap=self.uniswap,
+            name="hedge-swap",
+        )
+        report: SwapReport = await swap.execute(task, ctx)
+        return report
 
 
-async def main(price: int = 3_150) -> dict[str, Any]:
-    contracts = {"feed": ("MockAggregator", 8, "ETH / USD"), "vault": ("SimpleVault", "usdc")}
-    chain = await setup(1, "ethereum", contracts, usdc=10**12)
+async def main(price: int = 3_150, pool_price: int = 3_150) -> dict[str, Any]:
+    """The hedge with the feed at ``price`` and the pool at ``pool_price``."""
+    contracts = {"feed": ("MockAggregator", 8, "ETH / USD")}
+    chain = await setup(1, "ethereum", contracts, usdc=10**8 * USDC)
     async with chain.devnet.client() as client:
         eth = EthRpc(client)
-        now = int((await eth.get_block("latest"))["timestamp"])
         sender = TxSender(eth, chain.treasury, chain.chain_id)
-        data = SET_ROUND.calldata(price * 10**8, now)
-        await sender.send(TxRequest(to=chain.contracts["feed"], data=data))
+        now = await eth.block_timestamp()
+        feed = chain.contracts["feed"]
+        await sender.send(TxRequest(to=feed, data=SET_ROUND.calldata(price * 10**8, now)))
+        register_feed(chain.chain_id, "ETH/USD", feed)  # the devnet's "ETH/USD"
+        weth = chain.contracts["weth"] = await deploy(
+            sender, "TestToken", "Wrapped Ether (test)", "WETH", 18
+        )
+        await sender.send(
+            Contract(weth, [MINT], eth).functions.mint(chain.treasury.address, 20_120 * WETH)
+        )
+        uniswap = await deploy_uniswap(sender, weth=weth)
+        await create_pool(
+            sender,
+            uniswap,
+            weth,
+            chain.contracts["usdc"],
+            price=pool_price,
+            amount_a=20_000 * WETH,
+            amount_b=20_000 * pool_price * USDC,
+        )
     workflow = AsyncWorkflow(
         [
-            ChainlinkOracleAgent(chain.contracts["feed"], key="ETH/USD", heartbeat=3_600),
+            ChainlinkOracleAgent(feed="ETH/USD", key="ETH/USD", heartbeat=3_600),
             RiskMonitorAgent([PriceBounds("ETH/USD", Decimal(500), Decimal(20_000))]),
-            HedgeAgent(
-                chain.contracts["usdc"], chain.contracts["vault"], POSITION_ETH, HEDGE_RATIO
-            ),
+            HedgeAgent(weth, chain.contracts["usdc"], uniswap, POSITION_ETH, HEDGE_RATIO),
         ],
         rpc={chain.chain_id: chain.devnet.transport},
         signer=chain.treasury,
     )
     result = await workflow.run("hedge", chain_id=chain.chain_id)
-    return {"setup": chain, "result": result, "price": price}
+    return {"setup": chain, "result": result, "price": price, "uniswap": uniswap}
 
 
 if __name__ == "__main__":
@@ -76,6 +126,10 @@ if __name__ == "__main__":
     result = out["result"]
     print(f"ETH/USD {out['price']}: run {result.status.value}")
     if result.ok:
-        print(f"hedged {POSITION_ETH * HEDGE_RATIO} ETH worth of USDC: {result[0].hash}")
+        swap = result.outcome("hedge").output
+        print(
+            f"sold {swap.amount_in / WETH} WETH for {swap.amount_out / USDC:,.2f} USDC "
+            f"(floor {swap.limit / USDC:,.2f}): {swap.receipts[-1].hash}"
+        )
     else:
         print(f"  {result.error}")

@@ -89,21 +89,31 @@ async def test_rebalance_moves_liquidity_on_both_chains_at_once() -> None:
 
 
 @pytest.mark.usefixtures("examples")
-async def test_hedge_sets_aside_usdc_at_the_oracle_price_and_refuses_a_mad_one() -> None:
+async def test_hedge_sells_at_no_less_than_the_oracle_says_and_refuses_a_mad_price() -> None:
     example = load("hedge")
+    usdc, weth = example.USDC, example.WETH
     out = await example.main(price=3_150)
-    chain = out["setup"]
-    assert out["result"].ok
+    chain, result = out["setup"], out["result"]
+    assert result.ok, result.error
+    swap = result.outcome("hedge").output
+    floor = 60 * 3_150 * usdc * 99 // 100  # half of 120 ETH at 3,150, less 1 %
+    assert swap.amount_in == 60 * weth and swap.limit >= floor
+    assert swap.amount_out >= swap.limit
     common = load("_common")
-    held = await common.token_balance(
-        chain.devnet, chain.contracts["usdc"], chain.contracts["vault"]
+    treasury = chain.treasury.address
+    held = await common.token_balance(chain.devnet, chain.contracts["usdc"], treasury)
+    assert held == 10**8 * usdc - 20_000 * 3_150 * usdc + swap.amount_out  # read back
+    # A pool priced under the oracle: the swap reverts at its simulation, nothing is sent.
+    cheap = await example.main(price=3_150, pool_price=2_900)
+    assert not cheap["result"].ok and "Too little received" in str(cheap["result"].error)
+    weth_left = await common.token_balance(
+        cheap["setup"].devnet, cheap["setup"].contracts["weth"], treasury
     )
-    assert held == 60 * 3_150 * 10**6  # half of 120 ETH, at 3,150 USDC
+    # 20,120 minted, up to 20,000 in the pool (the position manager's rounding), none sold
+    assert 120 * weth <= weth_left < 120 * weth + 10**6
     mad = await example.main(price=90_000)
-    assert mad.get("result").status is RunStatus.VETOED
+    assert mad["result"].status is RunStatus.VETOED
     assert "outside [500, 20000]" in str(mad["result"].error)
-    async with mad["setup"].devnet.client() as client:
-        assert await EthRpc(client).get_transaction_count(mad["setup"].treasury.address) == 5
 
 
 @pytest.mark.parametrize("name", sorted(p.stem for p in EXAMPLES.glob("[!_]*.py")))

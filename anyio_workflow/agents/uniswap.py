@@ -74,6 +74,9 @@ class UniswapV3Agent(BaseAgent[AgentContext]):
     amounts are base units (``int``), whole tokens (``Decimal``) or ``"100 USDC"``.
     ``max_slippage`` is a percentage, as the seed writes it: 0.3 means 0.3 %.
     ``uniswap`` says where the protocol is (Uniswap's own deployment by default).
+    ``at_least`` (exact in) is a floor of the caller's own, in base units of
+    ``token_out`` (from an oracle's price, say): the swap's bound is never under it, so a
+    pool priced off the market makes the swap revert at its simulation, unsent.
     ``flashbots=True`` / ``private_rpc=URL`` send the approval and the swap through a
     private relay, never the public mempool.
 
@@ -99,6 +102,7 @@ class UniswapV3Agent(BaseAgent[AgentContext]):
         chain_id: int | None = None,
         signer: Signer | None = None,
         strategy: GasStrategy | None = None,
+        at_least: int | None = None,
         flashbots: bool = False,
         private_rpc: str | None = None,
         name: str | None = None,
@@ -121,6 +125,9 @@ class UniswapV3Agent(BaseAgent[AgentContext]):
         self.fee = fee
         self.max_slippage = _percent(max_slippage, "max_slippage")
         self.deadline = deadline
+        if at_least is not None and (exact != "in" or at_least <= 0):
+            raise InvalidArgument("at_least: a positive output floor, for an exact-in swap")
+        self.at_least = at_least
         self.frontrun_protection = frontrun_protection
         self.recipient = to_checksum(recipient) if recipient else None
         self.uniswap = uniswap
@@ -156,6 +163,7 @@ class UniswapV3Agent(BaseAgent[AgentContext]):
             slack = Fraction(self.max_slippage) / 100  # exact: amounts may pass 28 digits
             if self.exact == "in":
                 limit = math.floor(quoted * (1 - slack))  # the least it may give
+                limit = max(limit, self.at_least or 0)  # and never under the caller's floor
             else:
                 limit = math.ceil(quoted * (1 + slack))  # the most it may take
             spend = amount if self.exact == "in" else limit
