@@ -63,6 +63,9 @@ def web3(*args: object) -> dict[str, Any] | None:
             [str(python), str(SCRIPT), *map(str, args)],
             check=True, capture_output=True, text=True, timeout=BASELINE_TIMEOUT,
         )  # fmt: skip
+    except subprocess.CalledProcessError as exc:
+        print(f"web3.py {args[0]} failed:\n{exc.stderr[-2000:]}", file=sys.stderr)
+        return None
     except subprocess.TimeoutExpired:
         # anvil 1.7.1 now and then leaves a transaction queued, and web3.py waits on: the
         # figure is missing (None), which the report and the gate say, not a hang.

@@ -4,6 +4,8 @@
     python benchmarks/_web3_baseline.py batches URL CALLS SIZE
     python benchmarks/_web3_baseline.py transfers URL COUNT KEY TO
     python benchmarks/_web3_baseline.py concurrent URL COUNT KEY TO IN_FLIGHT
+    python benchmarks/_web3_baseline.py swaps URL COUNT KEY QUOTER ROUTER TOKEN_IN TOKEN_OUT
+        AMOUNT ABI_DIR
 
 prints one JSON object.
 """
@@ -105,6 +107,42 @@ def transfers(url: str, count: int, key: str, to: str) -> dict[str, float]:
     return {"tx_per_s": count / elapsed}
 
 
+def swaps(url: str, count: int, key: str, quoter: str, router: str, token_in: str,
+          token_out: str, amount: int, abi_dir: str) -> dict[str, float]:  # fmt: skip
+    """Quote (QuoterV2) and swap (SwapRouter.exactInputSingle, 0.5 % under the quote),
+    one after another, as a web3.py user writes it: contract objects, build_transaction,
+    sign, send, wait for the receipt. The router is approved beforehand."""
+    import pathlib
+
+    from web3 import HTTPProvider, Web3
+
+    def abi(name: str) -> object:
+        return json.loads((pathlib.Path(abi_dir) / f"{name}.json").read_text())["abi"]
+
+    w3 = Web3(HTTPProvider(url))
+    account = w3.eth.account.from_key(key)
+    q = w3.eth.contract(address=Web3.to_checksum_address(quoter), abi=abi("QuoterV2"))
+    r = w3.eth.contract(address=Web3.to_checksum_address(router), abi=abi("SwapRouter"))
+    token_in, token_out = Web3.to_checksum_address(token_in), Web3.to_checksum_address(token_out)
+    started = time.perf_counter()
+    for _ in range(count):
+        quoted = q.functions.quoteExactInputSingle(
+            (token_in, token_out, amount, 3000, 0)).call()[0]  # fmt: skip
+        deadline = w3.eth.get_block("latest")["timestamp"] + 300
+        params = (token_in, token_out, 3000, account.address, deadline, amount,
+                  quoted * 995 // 1000, 0)  # fmt: skip
+        tx = r.functions.exactInputSingle(params).build_transaction({
+            "from": account.address,
+            "nonce": w3.eth.get_transaction_count(account.address, "pending"),
+        })  # fmt: skip
+        signed = account.sign_transaction(tx)
+        receipt = w3.eth.wait_for_transaction_receipt(
+            w3.eth.send_raw_transaction(signed.raw_transaction))  # fmt: skip
+        assert receipt["status"] == 1
+    elapsed = time.perf_counter() - started
+    return {"swaps_per_s": count / elapsed}
+
+
 if __name__ == "__main__":
     kind, url = sys.argv[1], sys.argv[2]
     if kind == "balances":
@@ -114,6 +152,9 @@ if __name__ == "__main__":
     elif kind == "concurrent":
         args = sys.argv[3:]
         result = asyncio.run(concurrent(url, int(args[0]), args[1], args[2], int(args[3])))
+    elif kind == "swaps":
+        a = sys.argv[3:]
+        result = swaps(url, int(a[0]), a[1], a[2], a[3], a[4], a[5], int(a[6]), a[7])
     else:
         result = transfers(url, int(sys.argv[3]), sys.argv[4], sys.argv[5])
     print(json.dumps(result))

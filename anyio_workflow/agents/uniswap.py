@@ -12,6 +12,7 @@ the bound: a swap that would execute worse reverts, and the run says so
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass
 from decimal import Decimal
@@ -36,6 +37,7 @@ from .helpers import Amount, base_units, require_code, resolve_signer, token_dec
 
 __all__ = ["SwapReport", "UniswapV3Agent"]
 
+_NO_LOCK = contextlib.nullcontext()
 _SWAP_TOPIC = "0xc42079f94a6350d7e6235f29174924f928cc2ac818eb64fed8004e115fbcca67"
 """Swap(address,address,int256,int256,uint160,uint128,int24), the pool's event."""
 
@@ -141,10 +143,18 @@ class UniswapV3Agent(BaseAgent[AgentContext]):
         uni = uniswap_v3(chain_id, self.uniswap).contracts(eth)
         token_in = self._address(self.token_in, chain_id)
         token_out = self._address(self.token_out, chain_id)
+        # What does not change within a run is read once per run: the contracts' code
+        # (that each is a contract) and the token's decimals.
+        checked = ctx.state.setdefault("uniswap:checked", set())
         for address in (token_in, token_out, uni["router"].address, uni["quoter"].address):
-            await require_code(eth, address, "uniswap")
+            if (chain_id, address) not in checked:
+                await require_code(eth, address, "uniswap")
+                checked.add((chain_id, address))
         scale = token_out if self.exact == "out" else token_in
-        amount = base_units(self.amount, await token_decimals(eth, scale), uint256=False)
+        decimals = ctx.state.setdefault("uniswap:decimals", {})
+        if (chain_id, scale) not in decimals:
+            decimals[(chain_id, scale)] = await token_decimals(eth, scale)
+        amount = base_units(self.amount, decimals[(chain_id, scale)], uint256=False)
         signer = resolve_signer(self.signer, ctx)
         recipient = self.recipient or signer.address
         sender = ctx.sender(signer, chain_id, strategy=self.strategy)
@@ -154,11 +164,14 @@ class UniswapV3Agent(BaseAgent[AgentContext]):
         # An approval sets the allowance, it does not add to it: two swaps of one token
         # from one account, each approving its own amount, would take each other's. One
         # approve-and-swap at a time per account, token and router, in the run.
+        # An allowance of 2**255 or more (an "unlimited" approval, as treasuries give a
+        # router once) cannot run out: no approval, no lock, swaps run side by side.
+        unlimited = await erc20.functions.allowance(signer.address, router.address).call()
         key = f"allowance:{chain_id}:{signer.address}:{token_in}:{router.address}"
         lock = ctx.state.get(key)
         if not isinstance(lock, anyio.Lock):
             lock = ctx.state[key] = anyio.Lock()
-        async with lock:  # the quote too: a swap that waited for the lock quotes afresh
+        async with lock if unlimited < 2**255 else _NO_LOCK:  # the quote inside too
             quoted = await self._quote(uni["quoter"], token_in, token_out, amount)
             slack = Fraction(self.max_slippage) / 100  # exact: amounts may pass 28 digits
             if self.exact == "in":
