@@ -4,12 +4,14 @@ embedded devnet and on anvil, or the run says why not (issue 18)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+import anyio
 import pytest
-from hypothesis import given
+from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
 from anyio_workflow import AsyncWorkflow, AsyncWorkflowConfig
@@ -28,7 +30,7 @@ from anyio_workflow.rpc import EthRpc
 from anyio_workflow.rpc.transport import Payload, Transport
 from anyio_workflow.testing.uniswap import Pool, create_pool, deploy_uniswap
 
-from ..nodes import Chain
+from ..nodes import Chain, Node
 
 USDC, WETH = 10**6, 10**18
 
@@ -160,24 +162,35 @@ async def test_swaps_exact_in_and_exact_out_on_the_real_pool(
 
 
 class FrontRunner(Transport):
-    """The node, and a trader who swaps ``size`` USDC for WETH in the same pool as soon as
-    our agent asks the quoter for the second time (between its quote and its send)."""
+    """The node, and a trader who swaps ``size`` USDC for WETH in the same pool once,
+    just before the call ``trigger`` picks out reaches the node (default: our agent's
+    second quote, between its quote and its send)."""
 
-    def __init__(self, inner: Transport, chain: Chain, market: dict[str, Any], size: int) -> None:
+    def __init__(
+        self,
+        inner: Transport,
+        chain: Chain,
+        market: dict[str, Any],
+        size: int,
+        trigger: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> None:
         self.inner, self.chain, self.market, self.size = inner, chain, market, size
         self.endpoint = inner.endpoint
         self.quotes = 0
+        self.trigger = trigger or self._second_quote
+        self.fired = False
+
+    def _second_quote(self, call: dict[str, Any]) -> bool:
+        to = str(call["params"][0].get("to", "")) if call["method"] == "eth_call" else ""
+        if to.lower() == self.market["uniswap"].quoter.lower():
+            self.quotes += 1
+        return self.quotes == 2
 
     async def send(self, payload: Payload) -> Any:
         for call in payload if isinstance(payload, list) else [payload]:
-            is_quote = (
-                call["method"] == "eth_call"
-                and str(call["params"][0].get("to", "")).lower()
-                == self.market["uniswap"].quoter.lower()
-            )
-            if is_quote:
-                self.quotes += 1
-                if self.quotes == 2 and self.size:
+            if not self.fired and self.trigger(call):
+                self.fired = True
+                if self.size:
                     await self._front_run()
         return await self.inner.send(payload)
 
@@ -258,10 +271,16 @@ async def test_concurrent_swaps_of_one_token_from_one_account_all_execute(chain:
     market = await _market(chain, Decimal(2000))
     usdc0, weth0 = await _balances(chain, market)
     agents = [
-        UniswapV3Agent(market["usdc"], market["weth"], (100 + i) * USDC,
-                       uniswap=market["uniswap"], chain_id=chain.node.chain_id, name=f"s{i}")
+        UniswapV3Agent(
+            market["usdc"],
+            market["weth"],
+            (100 + i) * USDC,
+            uniswap=market["uniswap"],
+            chain_id=chain.node.chain_id,
+            name=f"s{i}",
+        )
         for i in range(4)
-    ]  # fmt: skip
+    ]
     workflow = AsyncWorkflow(
         agents,
         AsyncWorkflowConfig(auto_store_proofs=False),
@@ -275,3 +294,118 @@ async def test_concurrent_swaps_of_one_token_from_one_account_all_execute(chain:
     assert usdc0 - usdc1 == sum((100 + i) * USDC for i in range(4))
     assert weth1 - weth0 == sum(r.amount_out for r in reports)
     assert all(r.amount_out >= r.limit for r in reports)
+
+
+_SHARED_BY_BACKEND: dict[str, dict[str, Any]] = {}
+
+
+async def _fresh_pool(price: Decimal, depth: int, backend: str) -> dict[str, Any]:
+    """A new USDC/WETH pair and pool at ``price`` (USDC per WETH) with ``depth`` WETH of
+    liquidity, on a devnet whose Uniswap deployment the examples of a backend share (a
+    devnet's lock belongs to the event loop that first used it)."""
+    from anyio_workflow.devnet import EvmDevnet
+
+    _SHARED = _SHARED_BY_BACKEND.setdefault(backend, {})
+    if not _SHARED:
+        devnet = EvmDevnet()
+        owner = LocalSigner("0x" + devnet.accounts[0].key.hex())
+        async with devnet.client() as client:
+            sender = TxSender(EthRpc(client), owner, devnet.chain_id, poll_interval=0.01)
+            _SHARED.update(devnet=devnet, owner=owner, uniswap=await deploy_uniswap(sender))
+    devnet, owner = _SHARED["devnet"], _SHARED["owner"]
+    async with devnet.client() as client:
+        eth = EthRpc(client)
+        sender = TxSender(eth, owner, devnet.chain_id, poll_interval=0.01)
+        usdc = await deploy(sender, "TestToken", "Test USDC", "USDC", 6)
+        weth = await deploy(sender, "TestToken", "Wrapped Ether (test)", "WETH", 18)
+        for token, amount in ((usdc, 10**15 * USDC), (weth, 10**9 * WETH)):
+            await sender.send(Contract(token, [_MINT], eth).functions.mint(owner.address, amount))
+        await create_pool(
+            sender,
+            _SHARED["uniswap"],
+            weth,
+            usdc,
+            price=price,
+            amount_a=depth * WETH,
+            amount_b=int(price * depth) * USDC,
+        )
+    return {
+        "devnet": devnet,
+        "owner": owner,
+        "usdc": usdc,
+        "weth": weth,
+        "uniswap": _SHARED["uniswap"],
+    }
+
+
+@given(
+    price=st.integers(50, 50_000),
+    size=st.integers(1, 2_000),  # WETH's worth of USDC, against a pool of 1,000 WETH
+    slippage=st.sampled_from([Decimal("0.1"), Decimal("0.5"), Decimal("3")]),
+    moved=st.sampled_from([0, 1, 50, 400]),  # a trader's WETH bought between quote and swap
+    backend=st.sampled_from(["asyncio", "trio"]),
+)
+@example(price=2_000, size=100, slippage=Decimal("0.5"), moved=0, backend="asyncio")
+@example(price=2_000, size=100, slippage=Decimal("0.1"), moved=400, backend="trio")
+@settings(max_examples=12, deadline=None)
+def test_a_swap_executes_within_its_slippage_bound_or_reverts_and_says_so(
+    price: int, size: int, slippage: Decimal, moved: int, backend: str
+) -> None:
+    async def example() -> None:
+        m = await _fresh_pool(Decimal(price), 1_000, backend)
+        devnet, owner = m["devnet"], m["owner"]
+        chain = Chain(
+            Node("devnet", devnet.chain_id, devnet.accounts, devnet.client), devnet.transport, None
+        )
+        router = m["uniswap"].router.lower()
+
+        def the_swaps_simulation(call: dict[str, Any]) -> bool:
+            return (
+                call["method"] == "eth_estimateGas"
+                and str(call["params"][0].get("to", "")).lower() == router
+            )
+
+        node = FrontRunner(
+            devnet.transport(),
+            chain,
+            {**m, "owner": owner},
+            moved * price * USDC,
+            the_swaps_simulation,
+        )
+        amount = size * price * USDC // 100  # a hundredth of a WETH's worth, times size
+        agent = UniswapV3Agent(
+            m["usdc"],
+            m["weth"],
+            amount,
+            max_slippage=slippage,
+            uniswap=m["uniswap"],
+            chain_id=devnet.chain_id,
+            name="swap",
+        )
+        async with devnet.client() as client:
+            erc20 = Contract(m["weth"], ERC20_ABI, EthRpc(client))
+            weth_before = await erc20.functions.balanceOf(owner.address).call()
+        workflow = AsyncWorkflow(
+            [agent],
+            AsyncWorkflowConfig(auto_store_proofs=False),
+            rpc={devnet.chain_id: lambda: node},
+            signer=owner,
+        )
+        result = await workflow.run("swap", chain_id=devnet.chain_id)
+        async with devnet.client() as client:
+            erc20 = Contract(m["weth"], ERC20_ABI, EthRpc(client))
+            gained = await erc20.functions.balanceOf(owner.address).call() - weth_before
+        event("executed" if result.ok else "reverted")
+        if result.ok:
+            report: SwapReport = result.outcome("swap").output
+            assert report.amount_in == amount and report.amount_out >= report.limit
+            assert report.limit == report.quoted * (100 - slippage) // 100 or report.limit == int(
+                Fraction(report.quoted) * (1 - Fraction(slippage) / 100)
+            )
+            # the front-runner bought WETH with the owner's USDC; the owner got the rest
+            assert gained == report.amount_out
+        else:  # the pool refused to execute worse than the bound: the run says so
+            assert "Too little received" in str(result.error), result.error
+            assert gained == 0  # nothing swapped for the owner
+
+    anyio.run(example, backend=backend)
