@@ -15,8 +15,6 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Literal
 
-import anyio
-
 from ..chains import token
 from ..core.fees import GasStrategy
 from ..core.task import Task
@@ -30,7 +28,7 @@ from ..protocols.aave import NO_DEBT, AaveV3, AccountData
 from ..protocols.artifacts import protocol_artifact
 from .base import BaseAgent, Role
 from .context import AgentContext
-from .helpers import Amount, base_units, resolve_signer, token_decimals
+from .helpers import Amount, approval_lock, base_units, resolve_signer, token_decimals
 
 if TYPE_CHECKING:
     from ..rpc.eth import EthRpc
@@ -117,11 +115,7 @@ class AaveLendingAgent(BaseAgent[AgentContext]):
         receipts: list[TxReceipt] = []
         if self.action in ("supply", "repay"):
             erc20 = Contract(asset, ERC20_ABI, eth)
-            key = f"allowance:{chain_id}:{user}:{asset}:{pool.address}"
-            lock = ctx.state.get(key)
-            if not isinstance(lock, anyio.Lock):
-                lock = ctx.state[key] = anyio.Lock()
-            async with lock:  # an approval sets, it does not add: one at a time
+            async with approval_lock(ctx, chain_id, user, asset, pool.address):
                 spend = amount if amount != MAX else await erc20.functions.balanceOf(user).call()
                 if await erc20.functions.allowance(user, pool.address).call() < spend:
                     receipts.append(await sender.send(erc20.functions.approve(pool.address,

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+import anyio
+
 from ..core.exact import scaled as exact_scaled
 from ..errors import InvalidArgument, NotFound
 from ..evm.abi import function
@@ -13,7 +15,7 @@ from ..evm.address import to_checksum
 from ..rpc.eth import EthRpc
 from .context import AgentContext
 
-__all__ = ["Amount", "base_units", "resolve_signer", "token_decimals"]
+__all__ = ["Amount", "approval_lock", "base_units", "resolve_signer", "token_decimals"]
 
 Amount = int | Decimal | str
 """Base units as an ``int``; whole units as a ``Decimal``; or a string that says its unit
@@ -128,3 +130,16 @@ async def token_balance(eth: EthRpc, token: str, owner: str) -> int:
     data = BALANCE_OF.encode(to_checksum(owner))
     raw = await eth.call({"to": to_checksum(token), "data": "0x" + data.hex()})
     return int(BALANCE_OF.decode_output(raw)[0])
+
+
+def approval_lock(
+    ctx: AgentContext, chain_id: int, owner: str, token: str, spender: str
+) -> anyio.Lock:
+    """The run's lock of ``owner``'s allowance of ``token`` for ``spender``: an approval
+    sets the allowance, it does not add to it, so two agents that each approve their own
+    amount and then spend it must do so one at a time."""
+    key = f"allowance:{chain_id}:{owner}:{token}:{spender}"
+    lock = ctx.state.get(key)
+    if not isinstance(lock, anyio.Lock):
+        lock = ctx.state[key] = anyio.Lock()
+    return lock

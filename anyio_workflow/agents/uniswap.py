@@ -19,8 +19,6 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Literal
 
-import anyio
-
 from ..chains import token
 from ..core.fees import GasStrategy
 from ..core.task import Task
@@ -33,7 +31,14 @@ from ..evm.tx import TxReceipt
 from ..protocols.uniswap import FEE_TICK_SPACING, UniswapV3, uniswap_v3
 from .base import BaseAgent, Role
 from .context import AgentContext
-from .helpers import Amount, base_units, require_code, resolve_signer, token_decimals
+from .helpers import (
+    Amount,
+    approval_lock,
+    base_units,
+    require_code,
+    resolve_signer,
+    token_decimals,
+)
 
 __all__ = ["SwapReport", "UniswapV3Agent"]
 
@@ -167,10 +172,7 @@ class UniswapV3Agent(BaseAgent[AgentContext]):
         # An allowance of 2**255 or more (an "unlimited" approval, as treasuries give a
         # router once) cannot run out: no approval, no lock, swaps run side by side.
         unlimited = await erc20.functions.allowance(signer.address, router.address).call()
-        key = f"allowance:{chain_id}:{signer.address}:{token_in}:{router.address}"
-        lock = ctx.state.get(key)
-        if not isinstance(lock, anyio.Lock):
-            lock = ctx.state[key] = anyio.Lock()
+        lock = approval_lock(ctx, chain_id, signer.address, token_in, router.address)
         async with lock if unlimited < 2**255 else _NO_LOCK:  # the quote inside too
             quoted = await self._quote(uni["quoter"], token_in, token_out, amount)
             slack = Fraction(self.max_slippage) / 100  # exact: amounts may pass 28 digits
