@@ -22,7 +22,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ..core.redact import redact_url
-from ..errors import InvalidArgument, single_error
+from ..errors import AnyioWorkflowError, InvalidArgument, single_error
 from ..journal import SqliteJournal
 from ..workflow.engine import AsyncWorkflow
 from ..workflow.events import (
@@ -605,6 +605,22 @@ def _revealed(record: Any, path: Path) -> list[Any]:
             detail = "matches its commitment" if ok else "does NOT match its commitment"
             checks.append(Check(f"reveal {agent}.{name}", ok, detail))
     return checks
+
+
+@app.command("contract-stub")
+def contract_stub(
+    abi: Annotated[Path, typer.Argument(help="a JSON ABI, or an artifact with one")],
+    name: Annotated[str, typer.Option(help="the class's name")],
+) -> None:
+    """Print a typed Contract class for an ABI (a module: save it, import it), so that
+    an IDE completes its functions and mypy checks their arguments."""
+    from ..evm.codegen import contract_module
+    from ..evm.contract import load_abi
+
+    try:
+        print(contract_module(name, load_abi(abi)))
+    except AnyioWorkflowError as exc:
+        raise typer.BadParameter(first_line(exc)) from None
 
 
 @app.command()

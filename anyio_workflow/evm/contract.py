@@ -212,10 +212,18 @@ class Contract:
         self.abi = load_abi(abi)
         self.eth = eth
         register_errors(self.abi)  # its reverts decode by name
-        self.functions: Any = _Functions(self)
-        """``functions.NAME(*args)``: a :class:`ContractCall`."""
-        self.events: Any = _Events(self)
+
+    @property
+    def functions(self) -> Any:
+        """``functions.NAME(*args)``: a :class:`ContractCall` (a typed subclass made by
+        :func:`~anyio_workflow.evm.codegen.contract_module` says which, with which
+        arguments)."""
+        return _Functions(self)
+
+    @property
+    def events(self) -> Any:
         """``events.NAME``: a :class:`ContractEvent`."""
+        return _Events(self)
 
     def function(self, name: str) -> Any:
         """A factory of :class:`ContractCall` for ``name`` (or a full signature)."""
