@@ -3,9 +3,10 @@ Uniswap V3, never under what the oracle says it is worth.
 
     python examples/hedge.py
 
-On an embedded devnet: a Chainlink-style ETH/USD feed (the project's MockAggregator,
-registered as the chain's "ETH/USD" feed), and a Uniswap V3 WETH/USDC pool (from
-``@uniswap/v3-core`` and ``-periphery``'s own bytecode). The oracle agent reads the feed
+On an embedded devnet: an ETH/USD feed (Chainlink's own MockV3Aggregator, compiled from
+the pinned ``@chainlink/contracts`` sources, registered as the chain's "ETH/USD" feed),
+and a Uniswap V3 WETH/USDC pool (from ``@uniswap/v3-core`` and ``-periphery``'s own
+bytecode). The oracle agent reads the feed
 (``ChainlinkOracleAgent(feed="ETH/USD")``) and rejects a stale round; a risk monitor
 vetoes a price outside sane bounds; the hedge agent waits for the published price and
 swaps 60 of the treasury's 120 WETH for USDC with a floor of the oracle's value less 1 %:
@@ -32,14 +33,12 @@ from anyio_workflow.agents import (
 from anyio_workflow.agents.risk import PriceBounds
 from anyio_workflow.contracts import deploy
 from anyio_workflow.core.exact import scaled
-from anyio_workflow.evm import Contract, TxRequest, TxSender
-from anyio_workflow.evm.abi import function
+from anyio_workflow.evm import Contract, TxSender
 from anyio_workflow.evm.chainlink import register_feed
 from anyio_workflow.protocols import UniswapV3
 from anyio_workflow.rpc import EthRpc
 from anyio_workflow.testing.uniswap import create_pool, deploy_uniswap
 
-SET_ROUND = function("setRound(int256,uint256)")
 MINT = {
     "type": "function",
     "name": "mint",
@@ -83,15 +82,12 @@ class HedgeAgent(BaseAgent):
 
 async def main(price: int = 3_150, pool_price: int = 3_150) -> dict[str, Any]:
     """The hedge with the feed at ``price`` and the pool at ``pool_price``."""
-    contracts = {"feed": ("MockAggregator", 8, "ETH / USD")}
+    contracts = {"feed": ("MockV3Aggregator", 8, price * 10**8)}
     chain = await setup(1, "ethereum", contracts, usdc=10**8 * USDC)
     async with chain.devnet.client() as client:
         eth = EthRpc(client)
         sender = TxSender(eth, chain.treasury, chain.chain_id)
-        now = await eth.block_timestamp()
-        feed = chain.contracts["feed"]
-        await sender.send(TxRequest(to=feed, data=SET_ROUND.calldata(price * 10**8, now)))
-        register_feed(chain.chain_id, "ETH/USD", feed)  # the devnet's "ETH/USD"
+        register_feed(chain.chain_id, "ETH/USD", chain.contracts["feed"])  # its "ETH/USD"
         weth = chain.contracts["weth"] = await deploy(
             sender, "TestToken", "Wrapped Ether (test)", "WETH", 18
         )

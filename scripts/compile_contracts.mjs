@@ -14,6 +14,21 @@ const sources = {};
 for (const file of readdirSync("contracts").filter((f) => f.endsWith(".sol")).sort()) {
   sources[file] = { content: readFileSync(join("contracts", file), "utf8") };
 }
+// Chainlink's own MockV3Aggregator, from the pinned @chainlink/contracts sources (the
+// package ships no bytecode for it): compiled here with the same pinned solc, its imports
+// read from the package.
+const CHAINLINK = "@chainlink/contracts/src/v0.8/shared/mocks/MockV3Aggregator.sol";
+const EXTERNAL = { [CHAINLINK]: "MockV3Aggregator" };
+for (const path of Object.keys(EXTERNAL)) {
+  sources[path] = { content: readFileSync(join("node_modules", path), "utf8") };
+}
+const findImports = (path) => {
+  try {
+    return { contents: readFileSync(join("node_modules", path), "utf8") };
+  } catch {
+    return { error: `not found: ${path}` };
+  }
+};
 const input = {
   language: "Solidity",
   sources,
@@ -23,7 +38,7 @@ const input = {
     outputSelection: { "*": { "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"] } },
   },
 };
-const output = JSON.parse(solc.compile(JSON.stringify(input)));
+const output = JSON.parse(solc.compile(JSON.stringify(input), { import: findImports }));
 const errors = (output.errors || []).filter((e) => e.severity === "error");
 if (errors.length) {
   for (const e of errors) console.error(e.formattedMessage);
@@ -31,11 +46,14 @@ if (errors.length) {
 }
 let differs = false;
 for (const [file, contracts] of Object.entries(output.contracts)) {
+  if (!(file in sources)) continue; // an import of an external source
+  const external = file in EXTERNAL;
   for (const [name, c] of Object.entries(contracts)) {
     if (!c.evm.bytecode.object) continue; // an interface: nothing to deploy
+    if (external && EXTERNAL[file] !== name) continue;
     const artifact = {
       contractName: name,
-      sourceName: `contracts/${file}`,
+      sourceName: external ? `node_modules/${file}` : `contracts/${file}`,
       sourceSha256: createHash("sha256").update(sources[file].content).digest("hex"),
       compiler: solc.version(),
       settings: input.settings,

@@ -206,8 +206,9 @@ class ProofOfReserve:
         supply = exact_scaled(raw_supply, -await token_decimals(eth, token_address))
         if supply > reserves:
             return (
-                f"proof of reserve: {token_address} has {supply} in circulation, over the "
-                f"{reserves} of reserves its feed {self.feed} reports"
+                f"proof of reserve: {token_address} has {supply.normalize():f} in "
+                f"circulation, over the {reserves.normalize():f} of reserves its feed "
+                f"{self.feed} reports"
             )
         return None
 
