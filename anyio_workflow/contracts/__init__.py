@@ -20,7 +20,7 @@ from ..errors import InvalidArgument, NotFound
 if TYPE_CHECKING:
     from ..evm.tx import TxSender
 
-__all__ = ["Artifact", "artifact", "deploy"]
+__all__ = ["Artifact", "artifact", "creation_data", "deploy", "send_creation"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,11 +34,33 @@ class Artifact:
 
     def deploy_data(self, *args: Any) -> str:
         """Creation calldata: the bytecode and the ABI-encoded constructor arguments."""
-        constructor = next((e for e in self.abi if e.get("type") == "constructor"), None)
-        types = [str(p["type"]) for p in (constructor or {}).get("inputs", [])]
-        if len(types) != len(args):
-            raise InvalidArgument(f"{self.name}: the constructor takes {len(types)} arguments")
-        return self.bytecode + encode(types, list(args)).hex()
+        return creation_data(self.name, self.abi, self.bytecode, args)
+
+
+def creation_data(name: str, abi: list[dict[str, Any]], bytecode: str, args: Any) -> str:
+    """A contract's creation calldata: ``bytecode`` and the constructor's ABI-encoded
+    ``args`` (checked against the constructor of ``abi``)."""
+    constructor = next((e for e in abi if e.get("type") == "constructor"), None)
+    types = [str(p["type"]) for p in (constructor or {}).get("inputs", [])]
+    if len(types) != len(args):
+        raise InvalidArgument(f"{name}: the constructor takes {len(types)} arguments")
+    return bytecode + encode(types, list(args)).hex()
+
+
+async def send_creation(sender: TxSender, name: str, data: str) -> str:
+    """Deploy creation calldata ``data`` through ``sender`` (the whole transaction
+    pipeline); the contract's checksummed address.
+
+    Cancellation: before the broadcast nothing is deployed; after it, the deployment
+    stays sent and only the wait for its receipt is abandoned.
+    """
+    from ..evm.address import to_checksum
+    from ..evm.tx import TxRequest
+
+    receipt = await sender.send(TxRequest(data=data))
+    if receipt.contract_address is None:
+        raise NotFound(f"{name}: the deployment's receipt has no contract address")
+    return to_checksum(receipt.contract_address)
 
 
 @cache
@@ -69,10 +91,4 @@ async def deploy(sender: TxSender, name: str, *args: Any) -> str:
     Cancellation: before the broadcast nothing is deployed; after it, the deployment
     stays sent and only the wait for its receipt is abandoned.
     """
-    from ..evm.address import to_checksum
-    from ..evm.tx import TxRequest
-
-    receipt = await sender.send(TxRequest(data=artifact(name).deploy_data(*args)))
-    if receipt.contract_address is None:
-        raise NotFound(f"{name}: the deployment's receipt has no contract address")
-    return to_checksum(receipt.contract_address)
+    return await send_creation(sender, name, artifact(name).deploy_data(*args))

@@ -6,12 +6,14 @@ import json
 from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib.resources import files
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from eth_abi.abi import encode
-
+from ..contracts import creation_data, send_creation
 from ..errors import InvalidArgument, NotFound
 from ..evm.abi import register_errors
+
+if TYPE_CHECKING:
+    from ..evm.tx import TxSender
 
 __all__ = ["ProtocolArtifact", "protocol_artifact"]
 
@@ -56,11 +58,13 @@ class ProtocolArtifact:
         """Creation calldata: the bytecode and the ABI-encoded constructor arguments."""
         if self.link_references:
             raise InvalidArgument(f"{self.name}: link {self.libraries} first (.linked())")
-        constructor = next((e for e in self.abi if e.get("type") == "constructor"), None)
-        types = [str(p["type"]) for p in (constructor or {}).get("inputs", [])]
-        if len(types) != len(args):
-            raise InvalidArgument(f"{self.name}: the constructor takes {len(types)} arguments")
-        return self.bytecode + encode(types, list(args)).hex()
+        return creation_data(self.name, self.abi, self.bytecode, args)
+
+    async def deploy(self, sender: TxSender, *args: Any) -> str:
+        """Deploy it through ``sender``; its address.
+
+        Cancellation: as :func:`~anyio_workflow.contracts.send_creation`."""
+        return await send_creation(sender, self.name, self.deploy_data(*args))
 
 
 @cache

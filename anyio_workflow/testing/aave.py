@@ -15,15 +15,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
 from ..core.exact import scaled
-from ..errors import NotFound
 from ..evm.address import to_checksum
 from ..evm.contract import Contract
-from ..evm.tx import TxRequest, TxSender
+from ..evm.tx import TxSender
 from ..protocols.aave import AaveV3
-from ..protocols.artifacts import ProtocolArtifact, protocol_artifact
+from ..protocols.artifacts import protocol_artifact
 
 __all__ = ["Reserve", "deploy_aave"]
 
@@ -49,13 +47,6 @@ class Reserve:
     })  # fmt: skip
 
 
-async def _deploy(sender: TxSender, artifact: ProtocolArtifact, *args: Any) -> str:
-    receipt = await sender.send(TxRequest(data=artifact.deploy_data(*args)))
-    if receipt.contract_address is None:
-        raise NotFound(f"{artifact.name}: the deployment's receipt has no contract address")
-    return to_checksum(receipt.contract_address)
-
-
 async def deploy_aave(
     sender: TxSender, reserves: list[Reserve], *, market_id: str = "anyio-workflow"
 ) -> AaveV3:
@@ -65,44 +56,45 @@ async def deploy_aave(
     Cancellation: what was deployed stays deployed; the market is not returned."""
     eth, owner = sender.eth, sender.signer.address
     art = protocol_artifact
-    provider_address = await _deploy(sender, art("PoolAddressesProvider"), market_id, owner)
+    provider_address = await art("PoolAddressesProvider").deploy(sender, market_id, owner)
     provider = Contract(provider_address, art("PoolAddressesProvider").abi, eth)
     await sender.send(provider.functions.setACLAdmin(owner))
-    acl_address = await _deploy(sender, art("ACLManager"), provider_address)
+    acl_address = await art("ACLManager").deploy(sender, provider_address)
     await sender.send(provider.functions.setACLManager(acl_address))
     acl = Contract(acl_address, art("ACLManager").abi, eth)
     await sender.send(acl.functions.addPoolAdmin(owner))
     # The Pool: its libraries first (FlashLoanLogic links BorrowLogic), then it, linked.
-    libraries = {name: await _deploy(sender, art(name)) for name in LIBRARIES}
-    libraries["FlashLoanLogic"] = await _deploy(sender, art("FlashLoanLogic").linked(libraries))
-    pool_impl = await _deploy(sender, art("Pool").linked(libraries), provider_address)
+    libraries = {name: await art(name).deploy(sender) for name in LIBRARIES}
+    libraries["FlashLoanLogic"] = await art("FlashLoanLogic").linked(libraries).deploy(sender)
+    pool_impl = await art("Pool").linked(libraries).deploy(sender, provider_address)
     await sender.send(provider.functions.setPoolImpl(pool_impl))
-    configurator_logic = await _deploy(sender, art("ConfiguratorLogic"))
-    configurator_impl = await _deploy(
-        sender, art("PoolConfigurator").linked({"ConfiguratorLogic": configurator_logic})
+    configurator_logic = await art("ConfiguratorLogic").deploy(sender)
+    configurator_impl = (
+        await art("PoolConfigurator")
+        .linked({"ConfiguratorLogic": configurator_logic})
+        .deploy(sender)
     )
     await sender.send(provider.functions.setPoolConfiguratorImpl(configurator_impl))
     pool_address = to_checksum(await provider.functions.getPool().call())
     configurator = Contract(await provider.functions.getPoolConfigurator().call(),
                             art("PoolConfigurator").abi, eth)  # fmt: skip
-    feeds = [await _deploy(sender, art("AaveMockAggregator"), int(scaled(Decimal(r.price), 8)))
+    feeds = [await art("AaveMockAggregator").deploy(sender, int(scaled(Decimal(r.price), 8)))
              for r in reserves]  # fmt: skip
-    oracle = await _deploy(sender, art("AaveOracle"), provider_address,
+    oracle = await art("AaveOracle").deploy(sender, provider_address,
                            [r.token for r in reserves], feeds, "0x" + "00" * 20,
                            "0x" + "00" * 20, 10**8)  # fmt: skip
     await sender.send(provider.functions.setPriceOracle(oracle))
-    data_provider = await _deploy(sender, art("AaveProtocolDataProvider"), provider_address)
+    data_provider = await art("AaveProtocolDataProvider").deploy(sender, provider_address)
     await sender.send(provider.functions.setPoolDataProvider(data_provider))
-    a_token = await _deploy(sender, art("AToken"), pool_address)
-    stable_debt = await _deploy(sender, art("StableDebtToken"), pool_address)
-    variable_debt = await _deploy(sender, art("VariableDebtToken"), pool_address)
+    a_token = await art("AToken").deploy(sender, pool_address)
+    stable_debt = await art("StableDebtToken").deploy(sender, pool_address)
+    variable_debt = await art("VariableDebtToken").deploy(sender, pool_address)
     inputs = []
     for reserve in reserves:
         rates = reserve.rates
-        strategy = await _deploy(
-            sender, art("DefaultReserveInterestRateStrategy"), provider_address,
-            rates["optimal"], rates["base"], rates["slope1"], rates["slope2"], 0, 0, 0, 0,
-            RAY // 5,
+        strategy = await art("DefaultReserveInterestRateStrategy").deploy(
+            sender, provider_address, rates["optimal"], rates["base"], rates["slope1"],
+            rates["slope2"], 0, 0, 0, 0, RAY // 5,
         )  # fmt: skip
         erc20 = Contract(reserve.token, _ERC20_META, eth)
         symbol = await erc20.functions.symbol().call()

@@ -22,11 +22,10 @@ from decimal import Decimal
 from fractions import Fraction
 
 from ..contracts import deploy
-from ..errors import NotFound
 from ..evm.abi import ERC20_ABI
 from ..evm.address import to_checksum
 from ..evm.contract import Contract
-from ..evm.tx import TxRequest, TxSender
+from ..evm.tx import TxSender
 from ..protocols.artifacts import protocol_artifact
 from ..protocols.uniswap import UniswapV3, full_range, sort_tokens, sqrt_price_x96
 
@@ -35,25 +34,20 @@ __all__ = ["Pool", "create_pool", "deploy_uniswap"]
 ZERO = "0x" + "00" * 20
 
 
-async def _deploy(sender: TxSender, name: str, *args: object) -> str:
-    receipt = await sender.send(TxRequest(data=protocol_artifact(name).deploy_data(*args)))
-    if receipt.contract_address is None:
-        raise NotFound(f"{name}: the deployment's receipt has no contract address")
-    return to_checksum(receipt.contract_address)
-
-
 async def deploy_uniswap(sender: TxSender, *, weth: str | None = None) -> UniswapV3:
     """Deploy Uniswap V3's factory and periphery through ``sender``.
 
     Cancellation: contracts deployed stay deployed; the rest are not."""
-    factory = await _deploy(sender, "UniswapV3Factory")
+    factory = await protocol_artifact("UniswapV3Factory").deploy(sender)
     if weth is None:
         weth = await deploy(sender, "TestToken", "Wrapped Ether (test)", "WETH", 18)
     return UniswapV3(
         factory=factory,
-        router=await _deploy(sender, "SwapRouter", factory, weth),
-        quoter=await _deploy(sender, "QuoterV2", factory, weth),
-        positions=await _deploy(sender, "NonfungiblePositionManager", factory, weth, ZERO),
+        router=await protocol_artifact("SwapRouter").deploy(sender, factory, weth),
+        quoter=await protocol_artifact("QuoterV2").deploy(sender, factory, weth),
+        positions=await protocol_artifact("NonfungiblePositionManager").deploy(
+            sender, factory, weth, ZERO
+        ),
     )
 
 
