@@ -32,23 +32,18 @@ from _node import anvil_process
 
 from anyio_workflow import AsyncWorkflow, AsyncWorkflowConfig
 from anyio_workflow.agents import UniswapV3Agent
-from anyio_workflow.contracts import deploy
+from anyio_workflow.contracts import artifact, deploy
 from anyio_workflow.devnet import Anvil
 from anyio_workflow.evm import Contract, LocalSigner, TxSender
 from anyio_workflow.evm.abi import ERC20_ABI
 from anyio_workflow.rpc import EthRpc, JsonRpcClient
 from anyio_workflow.testing.uniswap import create_pool, deploy_uniswap
 
+TOKEN_ABI = artifact("TestToken").abi  # the test ERC-20: mint, and the rest
+
 IN_FLIGHT = 16
 USDC, WETH = 10**6, 10**18
 AMOUNT = 100 * USDC
-MINT = {
-    "type": "function",
-    "name": "mint",
-    "stateMutability": "nonpayable",
-    "outputs": [],
-    "inputs": [{"name": "to", "type": "address"}, {"name": "amount", "type": "uint256"}],
-}
 
 
 async def market(url: str) -> dict[str, Any]:
@@ -69,7 +64,7 @@ async def market(url: str) -> dict[str, Any]:
             (usdc, ours.address, 10**6 * USDC),
             (usdc, theirs.address, 10**6 * USDC),
         ):
-            await sender.send(Contract(token, [MINT], eth).functions.mint(who, amount))
+            await sender.send(Contract(token, TOKEN_ABI, eth).functions.mint(who, amount))
         uni = await deploy_uniswap(sender, weth=weth)
         await create_pool(
             sender, uni, weth, usdc, price=2000, amount_a=10**4 * WETH, amount_b=2 * 10**7 * USDC

@@ -31,7 +31,7 @@ from anyio_workflow.agents import (
     UniswapV3Agent,
 )
 from anyio_workflow.agents.risk import PriceBounds
-from anyio_workflow.contracts import deploy
+from anyio_workflow.contracts import artifact, deploy
 from anyio_workflow.core.exact import scaled
 from anyio_workflow.evm import Contract, TxSender
 from anyio_workflow.evm.chainlink import register_feed
@@ -39,13 +39,8 @@ from anyio_workflow.protocols import UniswapV3
 from anyio_workflow.rpc import EthRpc
 from anyio_workflow.testing.uniswap import create_pool, deploy_uniswap
 
-MINT = {
-    "type": "function",
-    "name": "mint",
-    "stateMutability": "nonpayable",
-    "outputs": [],
-    "inputs": [{"name": "to", "type": "address"}, {"name": "amount", "type": "uint256"}],
-}
+TOKEN_ABI = artifact("TestToken").abi  # the test ERC-20: mint, and the rest
+
 POSITION_ETH = Decimal(120)
 HEDGE_RATIO = Decimal("0.5")
 ORACLE_TOLERANCE = Decimal("0.01")  # the swap may fetch at most 1 % under the oracle
@@ -92,7 +87,7 @@ async def main(price: int = 3_150, pool_price: int = 3_150) -> dict[str, Any]:
             sender, "TestToken", "Wrapped Ether (test)", "WETH", 18
         )
         await sender.send(
-            Contract(weth, [MINT], eth).functions.mint(chain.treasury.address, 20_120 * WETH)
+            Contract(weth, TOKEN_ABI, eth).functions.mint(chain.treasury.address, 20_120 * WETH)
         )
         uniswap = await deploy_uniswap(sender, weth=weth)
         await create_pool(

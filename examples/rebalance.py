@@ -31,20 +31,15 @@ from anyio_workflow.agents import (
     UniswapV3Agent,
 )
 from anyio_workflow.agents.risk import MaxUtilization, MinBalance
-from anyio_workflow.contracts import deploy
+from anyio_workflow.contracts import artifact, deploy
 from anyio_workflow.evm import Contract, TxSender
 from anyio_workflow.rpc import EthRpc
 from anyio_workflow.testing.aave import Reserve, deploy_aave
 from anyio_workflow.testing.uniswap import create_pool, deploy_uniswap
 
+TOKEN_ABI = artifact("TestToken").abi  # the test ERC-20: mint, and the rest
+
 USDC, WETH = 10**6, 10**18
-MINT = {
-    "type": "function",
-    "name": "mint",
-    "stateMutability": "nonpayable",
-    "outputs": [],
-    "inputs": [{"name": "to", "type": "address"}, {"name": "amount", "type": "uint256"}],
-}
 WITHDRAW, SWAP = 400_000 * USDC, 200_000 * USDC
 
 
@@ -66,7 +61,7 @@ async def _markets() -> dict[str, Any]:
             sender, "TestToken", "Wrapped Ether (test)", "WETH", 18
         )
         await sender.send(
-            Contract(weth_p, [MINT], eth).functions.mint(polygon.treasury.address, 5_000 * WETH)
+            Contract(weth_p, TOKEN_ABI, eth).functions.mint(polygon.treasury.address, 5_000 * WETH)
         )
         uniswap = await deploy_uniswap(sender, weth=weth_p)
         await create_pool(

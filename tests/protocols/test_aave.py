@@ -12,7 +12,7 @@ import pytest
 
 from anyio_workflow import AsyncWorkflow, AsyncWorkflowConfig
 from anyio_workflow.agents import AaveLendingAgent, LendingReport
-from anyio_workflow.contracts import deploy
+from anyio_workflow.contracts import artifact, deploy
 from anyio_workflow.errors import InvalidArgument, Veto
 from anyio_workflow.evm import Contract, LocalSigner, TxSender
 from anyio_workflow.evm.abi import ERC20_ABI
@@ -22,14 +22,9 @@ from anyio_workflow.testing.aave import Reserve, deploy_aave
 
 from ..nodes import Chain
 
+TOKEN_ABI = artifact("TestToken").abi  # the test ERC-20: mint, and the rest
+
 USDC, WETH = 10**6, 10**18
-MINT = {
-    "type": "function",
-    "name": "mint",
-    "stateMutability": "nonpayable",
-    "outputs": [],
-    "inputs": [{"name": "to", "type": "address"}, {"name": "amount", "type": "uint256"}],
-}
 
 
 async def _market(chain: Chain) -> dict[str, Any]:
@@ -41,7 +36,7 @@ async def _market(chain: Chain) -> dict[str, Any]:
         usdc = await deploy(sender, "TestToken", "Test USDC", "USDC", 6)
         weth = await deploy(sender, "TestToken", "Wrapped Ether (test)", "WETH", 18)
         for token, amount in ((usdc, 10**6 * USDC), (weth, 100 * WETH)):
-            await sender.send(Contract(token, [MINT], eth).functions.mint(owner.address, amount))
+            await sender.send(Contract(token, TOKEN_ABI, eth).functions.mint(owner.address, amount))
         aave = await deploy_aave(sender, [Reserve(usdc, price=1), Reserve(weth, price=2000)])
     return {"owner": owner, "usdc": usdc, "weth": weth, "aave": aave}
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from anyio_workflow import AsyncWorkflow, AsyncWorkflowConfig
 from anyio_workflow.agents.uniswap import SwapReport, UniswapV3Agent
-from anyio_workflow.contracts import deploy
+from anyio_workflow.contracts import artifact, deploy
 from anyio_workflow.errors import InvalidArgument, Veto
 from anyio_workflow.evm import Contract, LocalSigner, TxSender
 from anyio_workflow.evm.abi import ERC20_ABI
@@ -31,6 +31,8 @@ from anyio_workflow.rpc.transport import Payload, Transport
 from anyio_workflow.testing.uniswap import Pool, create_pool, deploy_uniswap
 
 from ..nodes import Chain, Node
+
+TOKEN_ABI = artifact("TestToken").abi  # the test ERC-20: mint, and the rest
 
 USDC, WETH = 10**6, 10**18
 
@@ -75,7 +77,7 @@ async def _market(chain: Chain, price: Decimal) -> dict[str, Any]:
         usdc = await deploy(sender, "TestToken", "Test USDC", "USDC", 6)
         weth = await deploy(sender, "TestToken", "Wrapped Ether (test)", "WETH", 18)
         for token, amount in ((usdc, 10**9 * USDC), (weth, 10**6 * WETH)):
-            erc20 = Contract(token, [*ERC20_ABI, _MINT], eth)
+            erc20 = Contract(token, TOKEN_ABI, eth)
             await sender.send(erc20.functions.mint(owner.address, amount))
         uni = await deploy_uniswap(sender, weth=weth)
         pool = await create_pool(
@@ -88,15 +90,6 @@ async def _market(chain: Chain, price: Decimal) -> dict[str, Any]:
             amount_b=int(price * 1_000) * USDC,
         )
     return {"owner": owner, "usdc": usdc, "weth": weth, "uniswap": uni, "pool": pool}
-
-
-_MINT = {
-    "type": "function",
-    "name": "mint",
-    "stateMutability": "nonpayable",
-    "outputs": [],
-    "inputs": [{"name": "to", "type": "address"}, {"name": "amount", "type": "uint256"}],
-}
 
 
 async def _balances(chain: Chain, market: dict[str, Any]) -> tuple[int, int]:
@@ -319,7 +312,7 @@ async def _fresh_pool(price: Decimal, depth: int, backend: str) -> dict[str, Any
         usdc = await deploy(sender, "TestToken", "Test USDC", "USDC", 6)
         weth = await deploy(sender, "TestToken", "Wrapped Ether (test)", "WETH", 18)
         for token, amount in ((usdc, 10**15 * USDC), (weth, 10**9 * WETH)):
-            await sender.send(Contract(token, [_MINT], eth).functions.mint(owner.address, amount))
+            await sender.send(Contract(token, TOKEN_ABI, eth).functions.mint(owner.address, amount))
         await create_pool(
             sender,
             _SHARED["uniswap"],
