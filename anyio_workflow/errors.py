@@ -38,6 +38,7 @@ pydantic model rejects raises pydantic's ``ValidationError``, which names the fi
     │   │   └── AuditError             the run's record could not be made or stored
     │   └── RunTimedOut                the run's deadline passed
     ├── RecordNotStored                a run's ``error`` when its auditors did not record it
+    ├── DeadlinePassed                 a timed-out run's ``error``: which agents it cut short
     ├── TransactionError               something failed after a broadcast; .hashes, .receipt
     ├── FeeCapExceeded                 an eco transaction would pass its fee cap; nothing sent
     ├── StoreError                     a content store failed
@@ -107,6 +108,7 @@ __all__ = [
     "CarError",
     "CorruptBlock",
     "DagError",
+    "DeadlinePassed",
     "DecodedRevert",
     "DevnetError",
     "DuplicateRunError",
@@ -366,6 +368,10 @@ class AuditError(RunFailed):
 
 class RecordNotStored(AnyioWorkflowError):
     """Set as a run's ``error`` when an auditor did not finish its record; names it."""
+
+
+class DeadlinePassed(AnyioWorkflowError):
+    """Set as a timed-out run's ``error``: its deadline, and the agents it cut short."""
 
 
 class RunTimedOut(RunError):

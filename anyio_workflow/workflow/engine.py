@@ -35,6 +35,7 @@ from ..core.status import AgentStatus, Phase, RunStatus
 from ..core.task import Task, TaskLike
 from ..errors import (
     AttemptTimeout,
+    DeadlinePassed,
     DuplicateRunError,
     InvalidArgument,
     InvalidType,
@@ -432,12 +433,23 @@ class _Run:
             )
         )
         try:
-            with anyio.move_on_after(self.deadline()) as scope:
+            limit = self.deadline()
+            with anyio.move_on_after(limit) as scope:
                 await self.phase(Phase.VALIDATE)
                 if self.status is None:
                     await self.phase(Phase.EXECUTE)
             if scope.cancelled_caught and self.status is None:
                 self.status = RunStatus.TIMED_OUT
+                cut = [
+                    o.agent
+                    for o in self.outcomes
+                    if o.status is AgentStatus.CANCELLED and o.role is not Role.AUDITOR
+                ]
+                self.error = DeadlinePassed(
+                    f"the run's deadline ({limit:.3g} s) passed; cut short: "
+                    f"{', '.join(cut[:20]) or 'none'}"
+                    + (f" and {len(cut) - 20} more" if len(cut) > 20 else "")
+                )  # fmt: skip
             elif self.status is None:
                 self.settle()
         except anyio.get_cancelled_exc_class():

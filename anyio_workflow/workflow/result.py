@@ -124,7 +124,7 @@ class WorkflowResult(Sequence[Any]):
         elif self.status is RunStatus.VETOED:
             error = RunVetoed(f"run {self.run_id} was vetoed{reason}", self)
         elif self.status is RunStatus.TIMED_OUT:
-            error = RunTimedOut(f"run {self.run_id} timed out", self)
+            error = RunTimedOut(f"run {self.run_id} timed out{reason}", self)
         else:
             error = RunFailed(f"run {self.run_id} {self.status.value}{reason}", self)
         raise error from self.error

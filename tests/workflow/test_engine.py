@@ -37,7 +37,13 @@ from anyio_workflow import (
     unregister_action,
 )
 from anyio_workflow.core.fees import fee_strategy
-from anyio_workflow.errors import AuditError, InvalidArgument, InvalidType, RecordNotStored
+from anyio_workflow.errors import (
+    AuditError,
+    DeadlinePassed,
+    InvalidArgument,
+    InvalidType,
+    RecordNotStored,
+)
 from anyio_workflow.evm import LocalSigner, NonceManagers
 from anyio_workflow.storage import LocalStore, MemoryStore
 from anyio_workflow.storage.local import DATA_DIR_ENV
@@ -224,7 +230,10 @@ async def test_the_run_timeout_gives_a_timed_out_result_and_auditors_still_run()
     assert result.status is RunStatus.TIMED_OUT
     assert result.outcome("slow").status is AgentStatus.CANCELLED
     assert auditor.status == "timed_out"
-    with pytest.raises(RunTimedOut):
+    # The result says why, and whom the deadline cut short.
+    assert isinstance(result.error, DeadlinePassed)
+    assert str(result.error) == "the run's deadline (0.05 s) passed; cut short: slow"
+    with pytest.raises(RunTimedOut, match="timed out: the run's deadline"):
         result.raise_for_status()
 
 
