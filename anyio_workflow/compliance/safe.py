@@ -23,10 +23,11 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from .._hash import keccak256
 from ..errors import InvalidArgument, NotFound
-from ..evm.abi import function, register_errors
+from ..evm.abi import function
 from ..evm.accounts import Signer
 from ..evm.address import to_checksum
 from ..evm.tx import TxRequest, TxSender
+from ..protocols.artifacts import ProtocolArtifact, from_json
 from ..rpc.eth import EthRpc
 
 __all__ = [
@@ -80,17 +81,8 @@ CREATE_PROXY = function("createProxyWithNonce(address,bytes,uint256) returns (ad
 PROXY_CREATION_TOPIC = "0x" + keccak256(b"ProxyCreation(address,address)").hex()
 
 
-@dataclass(frozen=True, slots=True)
-class SafeArtifact:
-    """A compiled Safe contract, as ``@safe-global/safe-contracts`` 1.4.1 ships it."""
-
-    name: str
-    abi: list[dict[str, Any]]
-    bytecode: str
-    deployed_bytecode: str
-    package: str
-    path: str
-    """Where it is in the npm package."""
+SafeArtifact = ProtocolArtifact
+"""A compiled Safe contract, as ``@safe-global/safe-contracts`` 1.4.1 ships it."""
 
 
 @cache
@@ -101,11 +93,7 @@ def safe_artifact(name: str) -> SafeArtifact:
         raw = json.loads(files(__package__).joinpath("safe_artifacts", f"{name}.json").read_text())
     except FileNotFoundError:
         raise NotFound(f"no Safe artifact {name!r}") from None
-    register_errors(raw["abi"])
-    return SafeArtifact(
-        name=raw["contractName"], abi=raw["abi"], bytecode=raw["bytecode"],
-        deployed_bytecode=raw["deployedBytecode"], package=raw["package"], path=raw["path"],
-    )  # fmt: skip
+    return from_json(raw)
 
 
 class SafeTx(BaseModel):

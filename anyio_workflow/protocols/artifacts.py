@@ -15,7 +15,7 @@ from ..evm.abi import register_errors
 if TYPE_CHECKING:
     from ..evm.tx import TxSender
 
-__all__ = ["ProtocolArtifact", "protocol_artifact"]
+__all__ = ["ProtocolArtifact", "from_json", "protocol_artifact"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +78,12 @@ def protocol_artifact(name: str) -> ProtocolArtifact:
     except FileNotFoundError:
         known = sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".json"))
         raise NotFound(f"no protocol artifact {name!r}; known: {', '.join(known)}") from None
+    return from_json(raw)
+
+
+def from_json(raw: dict[str, Any]) -> ProtocolArtifact:
+    """An artifact from its kept JSON (``contractName``, ``abi``, the bytecodes, and
+    where it came from); its custom errors decode by name from now on."""
     register_errors(raw["abi"])
     return ProtocolArtifact(
         name=raw["contractName"], abi=raw["abi"], bytecode=raw["bytecode"],
