@@ -22,6 +22,8 @@ pydantic model rejects raises pydantic's ``ValidationError``, which names the fi
     │                                  (also a RuntimeError)
     ├── DevnetError                    a devnet or node could not start (also a RuntimeError)
     │   └── AnvilNotFound              no anvil binary (npm ci, or ANVIL_BIN)
+    ├── InvariantViolated              a testing invariant does not hold (also an
+    │                                  AssertionError, so tests fail with it)
     ├── RpcFault                       raised inside a served devnet or fake node: the answer
     │                                  is this error (a JSON-RPC code, or an HTTP status)
     ├── TransientError                 raise it from an agent to ask the retry engine to retry
@@ -155,6 +157,7 @@ __all__ = [
     "TransportError",
     "UnknownActionError",
     "UsageError",
+    "InvariantViolated",
     "Veto",
     "WrongChainError",
     "decode_revert",
@@ -228,6 +231,11 @@ class NotFound(AnyioWorkflowError, KeyError):
 
 class UsageError(AnyioWorkflowError, RuntimeError):
     """The library was called out of order: a workflow opened twice, a devnet not started."""
+
+
+class InvariantViolated(AnyioWorkflowError, AssertionError):
+    """A property of a run does not hold (:mod:`anyio_workflow.testing.invariants`): a
+    payout twice, a transaction missing from the record, a leaked task."""
 
 
 class DevnetError(AnyioWorkflowError, RuntimeError):

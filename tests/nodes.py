@@ -23,11 +23,19 @@ class Node:
     client: Callable[[], JsonRpcClient]
 
 
-@pytest.fixture(params=["devnet", "anvil"])
+NODES = ["devnet", "devnet-py-evm", "anvil"]
+"""The embedded devnet on revm (its default), on py-evm, and anvil."""
+
+
+def _devnet(kind: str) -> EvmDevnet:
+    return EvmDevnet(backend="py-evm" if kind == "devnet-py-evm" else "revm")
+
+
+@pytest.fixture(params=NODES)
 async def node(request: pytest.FixtureRequest) -> AsyncIterator[Node]:
-    if request.param == "devnet":
-        devnet = EvmDevnet()
-        yield Node("devnet", devnet.chain_id, devnet.accounts, devnet.client)
+    if request.param != "anvil":
+        devnet = _devnet(request.param)
+        yield Node(request.param, devnet.chain_id, devnet.accounts, devnet.client)
     else:
         async with Anvil() as anvil:
             yield Node("anvil", anvil.chain_id, anvil.accounts, lambda: JsonRpcClient(anvil.url))
@@ -42,11 +50,11 @@ class Chain:
     url: str | None
 
 
-@pytest.fixture(params=["devnet", "anvil"])
+@pytest.fixture(params=NODES)
 async def chain(request: pytest.FixtureRequest) -> AsyncIterator[Chain]:
-    if request.param == "devnet":
-        devnet = EvmDevnet()
-        node = Node("devnet", devnet.chain_id, devnet.accounts, devnet.client)
+    if request.param != "anvil":
+        devnet = _devnet(request.param)
+        node = Node(request.param, devnet.chain_id, devnet.accounts, devnet.client)
         yield Chain(node, devnet.transport, None)
     else:
         async with Anvil() as anvil:

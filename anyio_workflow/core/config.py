@@ -38,6 +38,12 @@ class AsyncWorkflowConfig(BaseModel):
     audit_timeout: float = Field(
         30.0, gt=0, description="Seconds the shielded audit phase may take."
     )
+    follow_pending: float = Field(
+        5.0,
+        ge=0,
+        description="Seconds (at most half of audit_timeout) the engine follows the "
+        "transactions whose agents stopped waiting, before the auditors record them.",
+    )
     custom_fees: CustomFees | None = Field(
         None, description='The fees of gas_strategy="custom": fixed, or computed.'
     )

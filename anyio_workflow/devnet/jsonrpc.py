@@ -17,7 +17,7 @@ import anyio
 
 from ..errors import InvalidArgument, RpcFault
 
-__all__ = ["Executor", "JsonRpcApp", "RpcFault"]
+__all__ = ["Executor", "JsonRpcApp", "Method", "RpcFault"]
 
 Executor = Literal["inline", "thread"]
 Method = Callable[[list[Any]], Any]

@@ -42,6 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..chains import chain
 from ..core.fees import CustomFees, FeeStrategy, GasStrategy, fee_strategy
+from ..core.interleave import interleaving_point
 from ..core.outcome import flatten_output
 from ..core.protection import PrivateRelay
 from ..errors import (
@@ -339,6 +340,7 @@ class TxSender:
                     reservation.broadcast()
                 self.journal.append(signed.hash)
                 try:
+                    await interleaving_point(f"broadcast {signed.hash}")
                     await self._broadcast(signed.raw)
                 except JsonRpcError as exc:  # the node answered: it does not have it
                     self.journal.remove(signed.hash)
@@ -362,6 +364,7 @@ class TxSender:
                     if intent is not None:
                         assert self.durable is not None
                         await self.durable.moved(intent, TxState.BROADCAST, signed.hash, wait=False)
+                    await interleaving_point(f"sent {signed.hash}")
                     return await self._confirm(
                         request, reservation.value, gas, quote, signed.hash, intent
                     )

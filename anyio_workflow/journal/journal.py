@@ -334,16 +334,29 @@ class Journal(ABC):
         """The earliest recorded intent of this run's ``agent`` for the same ``request``
         on ``chain_id`` that no send of this process has taken yet, now taken: a resumed
         run's sends meet the intents of the run before, in order, instead of paying
-        again."""
+        again.
+
+        Intents with signed bytes come before intents that were never signed: an attempt
+        that failed before signing leaves an intent, and its retry records another and
+        signs it; the send that resumes them must reconcile the signed one (its bytes may
+        be on chain), not sign the other afresh. Sends of equal requests are
+        interchangeable, so any order among them is as good. (Found by the property
+        harness: a crash after such a retry paid twice.)"""
         candidates = self._open.get((run_id, agent, chain_id))
-        for index, intent in enumerate(candidates or ()):
-            entry = self._entries[intent]
-            if entry.request == request:
-                assert candidates is not None
-                del candidates[index]
-                self._taken.add(intent)
-                return entry
-        return None
+        if not candidates:
+            return None
+        matching = [
+            (index, self._entries[intent])
+            for index, intent in enumerate(candidates)
+            if self._entries[intent].request == request
+        ]
+        signed = [(i, e) for i, e in matching if e.state is not TxState.INTENT]
+        if not (signed or matching):
+            return None
+        index, entry = (signed or matching)[0]
+        del candidates[index]
+        self._taken.add(entry.intent)
+        return entry
 
     def unsettled(self) -> list[JournalEntry]:
         """The intents that were signed and not settled: what a resume must reconcile."""

@@ -124,6 +124,14 @@ class JsonRpcClient:
         self._active = 0
         self._stack: AsyncExitStack | None = None
 
+    _open = 0  # clients in this process between __aenter__ and __aexit__
+
+    @classmethod
+    def open_count(cls) -> int:
+        """How many clients in this process are open (entered and not yet closed): what
+        :func:`anyio_workflow.testing.assert_no_leaks` checks."""
+        return cls._open
+
     @property
     def endpoint(self) -> str:
         return self.transport.endpoint
@@ -140,6 +148,7 @@ class JsonRpcClient:
                 stack.callback(self._close_dispatcher)  # before the group is awaited
                 group.start_soon(self._dispatch, group)
             self._stack = stack.pop_all()
+        JsonRpcClient._open += 1
         return self
 
     async def __aexit__(
@@ -150,6 +159,7 @@ class JsonRpcClient:
     ) -> None:
         stack, self._stack = self._stack, None
         if stack is not None:
+            JsonRpcClient._open -= 1
             with one_error():
                 await stack.__aexit__(exc_type, exc, tb)
 

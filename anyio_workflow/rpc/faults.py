@@ -21,7 +21,7 @@ import anyio
 from ..errors import HttpStatusError, InvalidArgument, RequestTimeout, TransportError
 from .transport import JsonObject, Payload, Transport
 
-__all__ = ["FaultInjectingTransport", "FaultKind"]
+__all__ = ["FAULT_KINDS", "FaultInjectingTransport", "FaultKind", "inject"]
 
 FaultKind = Literal[
     "rpc_error",  # every call answered with -32603 internal error
@@ -33,7 +33,8 @@ FaultKind = Literal[
     "drop_after",  # the node gets the request, but the answer is lost
     "garbage",  # an answer that is not JSON-RPC
 ]
-_KINDS: frozenset[str] = frozenset(get_args(FaultKind))
+FAULT_KINDS: tuple[FaultKind, ...] = get_args(FaultKind)
+_KINDS: frozenset[str] = frozenset(FAULT_KINDS)
 
 
 def _error_answers(payload: Payload, code: int, message: str) -> Any:
@@ -120,24 +121,34 @@ class FaultInjectingTransport(Transport):
             self.injected[fault] += 1
         if delay:
             await anyio.sleep(delay)
-        if fault is None:
-            return await self.inner.send(payload)
-        if fault == "rpc_error":
-            return _error_answers(payload, -32603, "internal error")
-        if fault == "limit":
-            return _error_answers(payload, -32005, "limit exceeded")
-        if fault == "garbage":
-            return {"hello": "not json-rpc"}
-        if fault in ("http_429", "http_503"):
-            raise HttpStatusError(int(fault[-3:]), method=method, endpoint=self.endpoint)
-        if fault == "timeout":
-            await anyio.sleep(self.hang)
-            raise RequestTimeout(
-                "no answer in time (injected)", method=method, endpoint=self.endpoint
-            )
-        if fault == "drop_after":
-            await self.inner.send(payload)
-        raise TransportError("connection dropped (injected)", method=method, endpoint=self.endpoint)
+        return await inject(self.inner, payload, fault, hang=self.hang)
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+
+async def inject(
+    inner: Transport, payload: Payload, fault: FaultKind | None, *, hang: float
+) -> Any:
+    """Send ``payload`` through ``inner`` with ``fault`` (``None``: as it is).
+
+    Cancellation: as ``inner.send``; a ``timeout`` fault's hang is cancelled with it.
+    """
+    method = "batch" if isinstance(payload, list) else str(payload.get("method"))
+    endpoint = inner.endpoint
+    if fault is None:
+        return await inner.send(payload)
+    if fault == "rpc_error":
+        return _error_answers(payload, -32603, "internal error")
+    if fault == "limit":
+        return _error_answers(payload, -32005, "limit exceeded")
+    if fault == "garbage":
+        return {"hello": "not json-rpc"}
+    if fault in ("http_429", "http_503"):
+        raise HttpStatusError(int(fault[-3:]), method=method, endpoint=endpoint)
+    if fault == "timeout":
+        await anyio.sleep(hang)
+        raise RequestTimeout("no answer in time (injected)", method=method, endpoint=endpoint)
+    if fault == "drop_after":
+        await inner.send(payload)
+    raise TransportError("connection dropped (injected)", method=method, endpoint=endpoint)

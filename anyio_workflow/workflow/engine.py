@@ -29,6 +29,7 @@ from ..agents.auditor import AuditorAgent
 from ..chains.caip import ChainRef
 from ..core.agent import BaseAgent
 from ..core.config import AsyncWorkflowConfig
+from ..core.interleave import interleaving_point
 from ..core.outcome import AgentOutcome, Attempt
 from ..core.roles import Role
 from ..core.status import AgentStatus, Phase, RunStatus
@@ -328,10 +329,6 @@ class AsyncWorkflow:
         return f"<AsyncWorkflow agents={count} max_workers={self.config.max_workers}>"
 
 
-FOLLOW_PENDING = 5.0
-"""Seconds a run that ends with transactions its agents stopped waiting for follows them
-before its auditors record it (at most half the ``audit_timeout``)."""
-
 _MOVED_SERVICES = {
     "custom_fees": 'AsyncWorkflowConfig(gas_strategy="custom", custom_fees=CustomFees(...))',
     "auditor_signer": "AsyncWorkflow(auditor=AuditorAgent(signer=...))",
@@ -494,7 +491,7 @@ class _Run:
         if self.members[Role.AUDITOR] and self.ctx.unsettled():
             # Sent, and its agent stopped waiting (failed, cancelled, out of time): follow
             # it a little longer, so that the record says what became of it.
-            follow = min(FOLLOW_PENDING, self.config.audit_timeout / 2)
+            follow = min(self.config.follow_pending, self.config.audit_timeout / 2)
             with anyio.CancelScope(shield=True):
                 await self.ctx.follow(follow)
         with anyio.move_on_after(self.config.audit_timeout, shield=True):
@@ -549,6 +546,7 @@ class _Run:
         CURRENT_PROTECTION.set(getattr(agent, "protection", None))
         try:
             async with limiter:
+                await interleaving_point(f"start {outcome.agent}")
                 await self.attempts(agent, outcome)
         except anyio.get_cancelled_exc_class():
             outcome.status = AgentStatus.CANCELLED

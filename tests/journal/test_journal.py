@@ -52,6 +52,23 @@ async def test_an_impossible_move_is_refused_and_not_written(journal: Journal) -
     assert journal.entry(intent).state is TxState.DROPPED
 
 
+async def test_a_resume_takes_the_signed_intent_before_one_never_signed(tmp_path: Path) -> None:
+    """An attempt that failed before signing left an intent; its retry recorded another and
+    signed it. The resumed send must meet the signed one, whose bytes may be on chain: the
+    double payment the property harness found (tests/testing)."""
+    first = SqliteJournal(tmp_path / "j.db")
+    first.take(**{k: NEW[k] for k in ("run_id", "agent", "chain_id", "request")})
+    unsigned = await first.intent(**NEW)
+    retried = await first.intent(**NEW)
+    await first.signed(retried, nonce=2, tx_hash="0xb1", raw=b"\x02retry")
+    await first.aclose()
+    again = SqliteJournal(tmp_path / "j.db")
+    taken = again.take(**{k: NEW[k] for k in ("run_id", "agent", "chain_id", "request")})
+    assert taken is not None and taken.intent == retried
+    later = again.take(**{k: NEW[k] for k in ("run_id", "agent", "chain_id", "request")})
+    assert later is not None and later.intent == unsigned  # an equal second send gets it
+
+
 async def test_signed_bytes_survive_a_reopen(tmp_path: Path) -> None:
     first = SqliteJournal(tmp_path / "j.db")
     intent = await first.intent(**NEW)

@@ -1,0 +1,92 @@
+"""The harness finds a real planted bug and shrinks it to one fault (issue 19): an agent
+that signs again after a lost broadcast answer pays twice."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import anyio
+import pytest
+from hypothesis import settings
+
+from anyio_workflow import AsyncWorkflow, AsyncWorkflowConfig, RetryPolicy
+from anyio_workflow.agents import NativeTransferAgent
+from anyio_workflow.errors import InvariantViolated
+from anyio_workflow.testing import (
+    FaultAt,
+    FaultSchedule,
+    Payout,
+    WorkflowEnv,
+    assert_exactly_once,
+    faults,
+    workflow_property,
+)
+
+from .planted import ResigningPayoutAgent
+
+
+def run_under(test: Any, backend: str) -> None:
+    """Run a hypothesis-wrapped async test on ``backend`` (as AnyIO's pytest plugin does)."""
+    inner = test.hypothesis.inner_test
+    test.hypothesis.inner_test = lambda **kwargs: anyio.run(
+        partial(inner, **kwargs), backend=backend
+    )
+    test()
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_the_harness_finds_the_double_payment_and_shrinks_it_to_one_fault(backend: str) -> None:
+    failing: list[FaultSchedule] = []
+
+    @workflow_property(
+        faults=faults(methods=["eth_sendRawTransaction", "eth_getTransactionCount"], max_nth=4),
+        hypothesis_settings=settings(max_examples=200, derandomize=True, database=None),
+    )
+    async def pays_once(env: WorkflowEnv) -> None:
+        payouts = [Payout(a.address, 10**15) for a in env.accounts[1:4]]
+        agent = ResigningPayoutAgent(env.accounts[0], payouts)
+        # One attempt: the bug to find is the agent's own re-signing, not its retries.
+        config = AsyncWorkflowConfig(retry=RetryPolicy(attempts=1))
+        result = await env.run(
+            lambda: AsyncWorkflow([agent], rpc=env.rpc, config=config), "payroll"
+        )
+        async with env.client() as client:
+            try:
+                await assert_exactly_once(
+                    result, client, payouts, senders=[env.accounts[0].address]
+                )
+            except InvariantViolated:
+                failing.append(env.schedule)
+                raise
+
+    with pytest.raises(InvariantViolated, match="paid 2 times"):
+        run_under(pays_once, backend)
+    # The last failing example hypothesis ran is the one it shrank to, and reports.
+    assert failing[-1] == FaultSchedule((FaultAt("eth_sendRawTransaction", 0, "drop_after"),))
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_the_library_sender_passes_the_same_property(backend: str) -> None:
+    """The library's own transfer agents, under the same faults, pay exactly once."""
+
+    @workflow_property(
+        faults=faults(methods=["eth_sendRawTransaction", "eth_getTransactionCount"], max_nth=4),
+        hypothesis_settings=settings(max_examples=60, derandomize=True, database=None),
+    )
+    async def pays_once(env: WorkflowEnv) -> None:
+        payouts = [Payout(a.address, 10**15) for a in env.accounts[1:4]]
+        result = await env.run(
+            lambda: AsyncWorkflow(
+                [NativeTransferAgent(p.to, p.amount) for p in payouts],
+                rpc=env.rpc,
+                signer=env.signer(),
+                journal=env.journal,
+            ),
+            "payroll",
+        )
+        async with env.client() as client:
+            # All of them when the run succeeded; none twice and nothing else in any case.
+            await assert_exactly_once(result, client, payouts, senders=[env.signer().address])
+
+    run_under(pays_once, backend)
