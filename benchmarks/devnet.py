@@ -1,5 +1,8 @@
-"""How fast is the embedded EVM devnet: transfers per second in-process and over loopback,
-beside anvil, and a 100-transfer workflow (goal: under 5 s on this machine).
+"""How fast is the embedded EVM devnet: transfers per second in-process (revm, its default
+engine, and py-evm) and over loopback, beside anvil, and a 100-transfer workflow.
+
+Goals (issue 19): revm in-process against anvil over loopback >= 1.0 (``revm_vs_anvil``),
+revm against py-evm >= 10 (``revm_vs_pyevm``); the workflow under 5 s.
 
     python benchmarks/devnet.py            # 300 transfers per variant
     python benchmarks/devnet.py --quick    # 100 transfers per variant
@@ -25,6 +28,7 @@ from _node import anvil_process
 
 from anyio_workflow import AsyncWorkflow, AsyncWorkflowConfig, BaseAgent, RunContext, Task
 from anyio_workflow.devnet import Anvil, EvmDevnet
+from anyio_workflow.devnet.evm import Backend
 from anyio_workflow.devnet.jsonrpc import Executor
 from anyio_workflow.rpc import EthRpc, JsonRpcClient
 
@@ -84,9 +88,9 @@ class Payout(BaseAgent):
         return await eth.wait_for_receipt(tx_hash, poll_interval=0.005)
 
 
-async def workflow_100(executor: Executor) -> float:
+async def workflow_100(executor: Executor, backend: Backend = "revm") -> float:
     """Wall time of a workflow of 100 transfer agents on a fresh in-process devnet."""
-    devnet = EvmDevnet(executor=executor)
+    devnet = EvmDevnet(executor=executor, backend=backend)
     sender = devnet.accounts[0]
     agents = [Payout(sender, nonce) for nonce in range(100)]
     started = time.perf_counter()
@@ -110,11 +114,11 @@ def main() -> None:
     n = 100 if args.quick else 300
 
     def inprocess(
-        executor: Executor,
+        executor: Executor, backend: Backend = "revm"
     ) -> Callable[[], AbstractAsyncContextManager[tuple[JsonRpcClient, LocalAccount, int]]]:
         @asynccontextmanager
         async def open_() -> AsyncIterator[tuple[JsonRpcClient, LocalAccount, int]]:
-            devnet = EvmDevnet(executor=executor)
+            devnet = EvmDevnet(executor=executor, backend=backend)
             async with devnet.client() as client:
                 yield client, devnet.accounts[0], devnet.chain_id
 
@@ -130,9 +134,12 @@ def main() -> None:
     figures["goals"] = {
         "workflow_100_transfers_s": ["<=", 5],
         "workflow_100_transfers_s_trio": ["<=", 5],
+        "revm_vs_anvil": [">=", 1.0],
+        "revm_vs_pyevm": [">=", 10],
     }
     variants = {
         "transfers_per_s_inprocess": inprocess("inline"),
+        "transfers_per_s_inprocess_pyevm": inprocess("inline", "py-evm"),
         "transfers_per_s_inprocess_thread": inprocess("thread"),
         "transfers_per_s_loopback": loopback,
     }
@@ -153,8 +160,12 @@ def main() -> None:
     figures["workflow_100_transfers_s"] = anyio.run(workflow_100, "inline")
     figures["workflow_100_transfers_s_trio"] = anyio.run(workflow_100, "inline", backend="trio")
     figures["workflow_100_transfers_s_thread"] = anyio.run(workflow_100, "thread")
-    figures["devnet_vs_anvil"] = (
+    figures["workflow_100_transfers_s_pyevm"] = anyio.run(workflow_100, "inline", "py-evm")
+    figures["revm_vs_anvil"] = (
         figures["transfers_per_s_inprocess"] / figures["transfers_per_s_anvil"]
+    )
+    figures["revm_vs_pyevm"] = (
+        figures["transfers_per_s_inprocess"] / figures["transfers_per_s_inprocess_pyevm"]
     )
     figures["thread_vs_inline"] = (
         figures["transfers_per_s_inprocess_thread"] / figures["transfers_per_s_inprocess"]
@@ -171,7 +182,7 @@ def main() -> None:
             if isinstance(value, float)
             else f"  {key:<36} {value:>10}"
         )
-    print("goal: workflow_100_transfers_s < 5")
+    print("goals: workflow_100_transfers_s < 5, revm_vs_anvil >= 1, revm_vs_pyevm >= 10")
 
 
 if __name__ == "__main__":

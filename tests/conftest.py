@@ -7,6 +7,10 @@ import os
 import pytest
 from hypothesis import settings
 
+# py-evm raises the recursion limit when it is first imported; imported inside a hypothesis
+# example (EvmDevnet(backend="py-evm") imports it lazily), hypothesis would see the limit
+# change under it and warn.
+from anyio_workflow.devnet import pyevm  # noqa: F401
 from anyio_workflow.storage.local import DATA_DIR_ENV
 
 from .budget import PROFILE

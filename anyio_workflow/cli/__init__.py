@@ -232,6 +232,7 @@ def devnet(
     solana: Annotated[bool, typer.Option(help="also serve a Solana devnet")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON line once ready")] = False,
     backend: Annotated[str, typer.Option(help="asyncio or trio")] = "asyncio",
+    engine: Annotated[str, typer.Option(help="the EVM devnet's engine: revm or py-evm")] = "revm",
 ) -> None:
     """Serve the embedded devnets on loopback until interrupted (Ctrl-C or SIGTERM)."""
     import signal
@@ -240,7 +241,9 @@ def devnet(
 
     if backend not in ("asyncio", "trio"):
         raise typer.BadParameter("must be asyncio or trio", param_hint="--backend")
-    evm = EvmDevnet(chain_id=chain_id)
+    if engine not in ("revm", "py-evm"):
+        raise typer.BadParameter("must be revm or py-evm", param_hint="--engine")
+    evm = EvmDevnet(chain_id=chain_id, backend="py-evm" if engine == "py-evm" else "revm")
     sol = SolanaDevnet() if solana else None
 
     async def main() -> None:

@@ -81,7 +81,10 @@ class PyEvmEngine:
         )
         # A random extra_data gives each devnet its own genesis hash, so that two devnets
         # of one chain id in one process are told apart (NonceManager.check_chain).
-        params = PyEVMBackend.generate_genesis_params(overrides={"extra_data": os.urandom(32)})
+        # anvil's block gas limit (and revm's devnet's), not eth-tester's 30,029,122.
+        params = PyEVMBackend.generate_genesis_params(
+            overrides={"extra_data": os.urandom(32), "gas_limit": 30_000_000}
+        )
         self._backend = PyEVMBackend(genesis_parameters=params, genesis_state=genesis)
         # eth-tester's chain class fixes its chain id; the devnet's own replaces it.
         self._backend.chain.chain_id = chain_id

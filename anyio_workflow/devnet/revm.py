@@ -4,7 +4,7 @@ revm (the Rust EVM inside reth and foundry, through ``pyrevm``) executes; this m
 the chain around it, as a node does: a pool that holds nonce gaps and replacements, blocks
 with EIP-1559 base fees, receipts with logs and their bloom, ``eth_call`` and
 ``eth_estimateGas`` with revert data, snapshots (``evm_snapshot`` / ``evm_revert``) and
-reorgs (``devnet_reorg``).
+reorgs (``devnet_reorg``), both by replaying the kept blocks from genesis.
 
 What pyrevm leaves to its caller is done here: the sender's nonce is raised for a call (a
 creation raises it inside revm), and the fee (gas used times the effective gas price) is
@@ -23,7 +23,7 @@ from typing import Any
 
 import coincurve
 import rlp
-from pyrevm import EVM, AccountInfo, BlockEnv, CfgEnv, Env, JournalCheckpoint
+from pyrevm import EVM, AccountInfo, BlockEnv, CfgEnv, Env
 
 from .._hash import keccak256
 from ..errors import InvalidArgument
@@ -230,7 +230,6 @@ class _Block:
 
 @dataclass(slots=True)
 class _Snapshot:
-    checkpoint: JournalCheckpoint
     blocks: int
     pool: dict[str, dict[int, SignedTransaction]]
     time_offset: int
@@ -818,7 +817,6 @@ class RevmEngine:
     def _snapshot(self, p: list[Any]) -> str:
         self._snapshot_ids += 1
         self._snapshots[self._snapshot_ids] = _Snapshot(
-            checkpoint=self.evm.snapshot(),
             blocks=len(self.blocks),
             pool={sender: dict(queue) for sender, queue in self.pool.items()},
             time_offset=self._time_offset,
@@ -826,19 +824,24 @@ class RevmEngine:
         return hex(self._snapshot_ids)
 
     def _revert(self, p: list[Any]) -> bool:
+        """``evm_revert(id)``: back to the chain, pool and clock of snapshot ``id``, which
+        ends with every later one (as on anvil)."""
         ident = quantity(param_at(p, 0), "snapshot id")
         snapshot = self._snapshots.get(ident)
         if snapshot is None:
             return False
         for later in [i for i in self._snapshots if i >= ident]:
             del self._snapshots[later]
-        self.evm.revert(snapshot.checkpoint)
-        self._truncate(snapshot.blocks)
-        self.pool = snapshot.pool
-        self._pooled = {tx.hash: tx for queue in self.pool.values() for tx in queue.values()}
+        self._rewind(snapshot.blocks)
+        for queue in snapshot.pool.values():
+            for tx in queue.values():
+                self._pool_add(tx)
         self._time_offset = snapshot.time_offset
-        self._restore_block_env()
         return True
+
+    def _pool_add(self, tx: SignedTransaction) -> None:
+        self.pool.setdefault(tx.sender, {})[tx.nonce] = tx
+        self._pooled[tx.hash] = tx
 
     def _truncate(self, length: int) -> list[SignedTransaction]:
         """Forget the blocks from ``length`` on; returns their transactions, in order."""
@@ -851,12 +854,25 @@ class RevmEngine:
         del self.blocks[length:]
         return removed
 
-    def _restore_block_env(self) -> None:
-        head = self.head
-        self.evm.set_block_env(
-            BlockEnv(number=head.number, coinbase=self.miner, timestamp=head.timestamp,
-                     basefee=head.base_fee, gas_limit=GAS_LIMIT)
-        )  # fmt: skip
+    def _rewind(self, length: int) -> list[SignedTransaction]:
+        """Make the chain its first ``length`` blocks, with their state; returns the
+        transactions of the blocks forgotten, and leaves the pool empty.
+
+        The state is rebuilt by replaying the kept blocks from genesis: pyrevm cannot copy
+        its state, and its journal does not undo what is set outside the EVM (a sender's
+        nonce and fee, the miner's tip), so a journal checkpoint cannot take a chain back."""
+        removed = self._truncate(length)
+        self.pool, self._pooled = {}, {}
+        self.evm = self._fresh_evm()
+        history = self.blocks[1:]
+        self.blocks = self.blocks[:1]
+        self._by_hash = {self.head.hash: self.head}
+        for block in history:
+            txs = [self.transactions[h][0] for h in block.transactions]
+            for tx in txs:
+                self._pool_add(tx)
+            self._replay(block, txs)
+        return removed
 
     def _reorg(self, p: list[Any]) -> str:
         """``devnet_reorg(depth, keep=true)``: replace the last ``depth`` blocks by as many
@@ -870,30 +886,15 @@ class RevmEngine:
             raise RpcFault(-32602, "invalid params: keep: expected true or false")
         if not 1 <= depth <= self.head.number:
             raise RpcFault(-32602, f"invalid params: depth must be from 1 to {self.head.number}")
-        kept_blocks = self.blocks[: len(self.blocks) - depth]
-        replaced = self.blocks[len(self.blocks) - depth :]
-        timestamps = [block.timestamp for block in replaced]
-        removed = self._truncate(len(kept_blocks))
-        pool, self.pool, self._pooled = self.pool, {}, {}
+        timestamps = [block.timestamp for block in self.blocks[len(self.blocks) - depth :]]
+        pool = [tx for queue in self.pool.values() for tx in queue.values()]
         self._snapshots.clear()
-        # pyrevm cannot copy or rewind its state past a checkpoint: replay from genesis.
-        self.evm = self._fresh_evm()
-        history = self.blocks[1:]
-        self.blocks = self.blocks[:1]
-        self._by_hash = {self.head.hash: self.head}
-        for block in history:
-            txs = [self.transactions[h][0] for h in block.transactions]
-            for tx in txs:
-                self.pool.setdefault(tx.sender, {})[tx.nonce] = tx
-                self._pooled[tx.hash] = tx
-            self._replay(block, txs)
+        removed = self._rewind(len(self.blocks) - depth)
         for tx in removed if keep else []:
-            self.pool.setdefault(tx.sender, {})[tx.nonce] = tx
-            self._pooled[tx.hash] = tx
-        for queue in pool.values():
-            for tx in queue.values():
-                self.pool.setdefault(tx.sender, {}).setdefault(tx.nonce, tx)
-                self._pooled[tx.hash] = tx
+            self._pool_add(tx)
+        for tx in pool:
+            if tx.nonce not in self.pool.get(tx.sender, {}):
+                self._pool_add(tx)
         self._reorgs += 1
         for timestamp in timestamps:
             # A fork's blocks differ from the ones they replace, even when they hold the

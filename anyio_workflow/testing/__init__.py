@@ -38,8 +38,15 @@ from .invariants import (
     leak_baseline,
     read_chain,
 )
-from .property import DrawnInterleaving, WorkflowEnv, interleavings, workflow_property
+from .property import (
+    DrawnInterleaving,
+    WorkflowEnv,
+    interleavings,
+    run_property,
+    workflow_property,
+)
 from .proxy import RpcProxy
+from .stateful import WorkflowMachine
 
 __all__ = [
     "Crash",
@@ -55,6 +62,7 @@ __all__ = [
     "ScheduledTransport",
     "VirtualClock",
     "WorkflowEnv",
+    "WorkflowMachine",
     "assert_exactly_once",
     "assert_no_leaks",
     "assert_record_complete",
@@ -63,6 +71,7 @@ __all__ = [
     "interleavings",
     "leak_baseline",
     "read_chain",
+    "run_property",
     "strategies",
     "workflow_property",
 ]

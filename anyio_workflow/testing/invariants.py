@@ -27,7 +27,7 @@ from eth_abi.abi import decode
 
 from .._hash import keccak256
 from ..core.status import AgentStatus
-from ..errors import InvariantViolated
+from ..errors import InvariantViolated, one_error
 from ..evm.address import to_checksum
 from ..rpc.client import JsonRpcClient
 from ..rpc.eth import EthRpc
@@ -77,6 +77,15 @@ class ChainView:
         wanted = {s.lower() for s in senders}
         return [tx for tx in self.transactions if str(tx["from"]).lower() in wanted]
 
+    def payouts(self, senders: Iterable[str]) -> dict[Payout, list[str]]:
+        """Every payout the ``senders`` made, with the hashes of the transactions that
+        made it (a transaction's value, an ERC-20 ``Transfer`` from its sender)."""
+        found: dict[Payout, list[str]] = {}
+        for tx in self.sent_by(senders):
+            for payout in _payouts_of(tx):
+                found.setdefault(payout, []).append(str(tx["hash"]))
+        return found
+
 
 async def read_chain(chain: Any) -> ChainView:
     """Read every mined transaction with its receipt. ``chain`` is an :class:`EthRpc`, a
@@ -93,16 +102,39 @@ async def read_chain(chain: Any) -> ChainView:
 
 
 async def _read(eth: EthRpc) -> ChainView:
-    out: list[Mapping[str, Any]] = []
-    for number in range(await eth.block_number() + 1):
-        block = await eth.get_block(number, full=True)
+    """Every block, then every receipt, fetched concurrently: the client coalesces them
+    into a few batches."""
+    head = await eth.block_number()
+    blocks: list[Any] = [None] * (head + 1)
+    with one_error():
+        async with anyio.create_task_group() as tg:
+            for number in range(head + 1):
+
+                async def get_block(number: int = number) -> None:
+                    blocks[number] = await eth.get_block(number, full=True)
+
+                tg.start_soon(get_block)
+    txs = []
+    for number, block in enumerate(blocks):
         if block is None:
             raise InvariantViolated(f"block {number} is missing below the head")
-        for tx in block["transactions"]:
-            receipt = await eth.get_transaction_receipt(tx["hash"])
-            if receipt is None:
-                raise InvariantViolated(f"{tx['hash']} is in block {number} without a receipt")
-            out.append({**tx, "status": receipt["status"], "logs": receipt["logs"]})
+        txs.extend(block["transactions"])
+    receipts: list[Any] = [None] * len(txs)
+    with one_error():
+        async with anyio.create_task_group() as tg:
+            for index, tx in enumerate(txs):
+
+                async def get_receipt(index: int = index, tx_hash: str = tx["hash"]) -> None:
+                    receipts[index] = await eth.get_transaction_receipt(tx_hash)
+
+                tg.start_soon(get_receipt)
+    out: list[Mapping[str, Any]] = []
+    for tx, receipt in zip(txs, receipts, strict=True):
+        if receipt is None:
+            raise InvariantViolated(
+                f"{tx['hash']} is in block {tx['blockNumber']} without a receipt"
+            )
+        out.append({**tx, "status": receipt["status"], "logs": receipt["logs"]})
     return ChainView(tuple(out))
 
 
@@ -162,12 +194,8 @@ async def assert_exactly_once(
     expected = Counter(
         (p if isinstance(p, Payout) else Payout(*p)).normalized() for p in expected_payouts
     )
-    seen: Counter[Payout] = Counter()
-    where: dict[Payout, list[str]] = {}
-    for tx in view.sent_by(who):
-        for payout in _payouts_of(tx):
-            seen[payout] += 1
-            where.setdefault(payout, []).append(str(tx["hash"]))
+    where = view.payouts(who)
+    seen = Counter({payout: len(hashes) for payout, hashes in where.items()})
     problems = []
     for payout in sorted(set(expected) | set(seen), key=repr):
         want, got = expected[payout], seen[payout]

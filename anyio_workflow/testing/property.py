@@ -29,6 +29,7 @@ schedule and the interleaving's choices are arguments of the example.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import tempfile
@@ -58,7 +59,14 @@ from .faults import FaultSchedule, FaultState, ScheduledTransport
 from .faults import faults as fault_schedules
 from .invariants import assert_no_leaks, leak_baseline
 
-__all__ = ["DrawnInterleaving", "NodeKind", "WorkflowEnv", "interleavings", "workflow_property"]
+__all__ = [
+    "DrawnInterleaving",
+    "NodeKind",
+    "WorkflowEnv",
+    "interleavings",
+    "run_property",
+    "workflow_property",
+]
 
 NodeKind = Literal["revm", "py-evm", "anvil"]
 
@@ -214,8 +222,11 @@ async def open_env(
     *,
     chain_id: int = 1337,
     check_leaks: bool = True,
+    devnet: EvmDevnet | None = None,
+    journal: Path | None = None,
 ) -> AsyncIterator[WorkflowEnv]:
-    """A fresh node, the schedule's state and the interleaver, for one example.
+    """A fresh node (or ``devnet``), the schedule's state and the interleaver, for one
+    example; the journal's path is a fresh one unless ``journal`` is given.
 
     Cancellation: stops the node (anvil) and the interleaver.
     """
@@ -224,7 +235,7 @@ async def open_env(
     baseline = leak_baseline()
     interleaving = DrawnInterleaving(choices) if choices is not None else None
     with tempfile.TemporaryDirectory(prefix="anyio-workflow-property-") as tmp:
-        journal = Path(tmp) / "journal.sqlite"
+        journal = journal or Path(tmp) / "journal.sqlite"
         state = FaultState(schedule)
         with one_error():  # the test's own failure, not a group of one
             async with anyio.create_task_group() as tg:
@@ -237,8 +248,8 @@ async def open_env(
                             yield WorkflowEnv(kind, node.chain_id, node.accounts, schedule, state,
                                               interleaving, journal, anvil=node)  # fmt: skip
                     else:
-                        devnet = EvmDevnet(chain_id=chain_id, backend=kind)
-                        yield WorkflowEnv(kind, chain_id, devnet.accounts, schedule, state,
+                        devnet = devnet or EvmDevnet(chain_id=chain_id, backend=kind)
+                        yield WorkflowEnv(kind, devnet.chain_id, devnet.accounts, schedule, state,
                                           interleaving, journal, devnet=devnet)  # fmt: skip
                 finally:
                     CURRENT_INTERLEAVER.reset(token)
@@ -320,3 +331,19 @@ def workflow_property(
         return cast("Callable[..., Awaitable[None]]", chosen(wrapped))
 
     return decorate
+
+
+def run_property(test: Callable[..., Any], *, backend: str = "asyncio") -> None:
+    """Run a ``@workflow_property`` test outside pytest (a script, a benchmark), on the
+    AnyIO ``backend``; raises what hypothesis raises for a failure.
+
+    Cancellation: not applicable: it runs its own event loop per example.
+    """
+    inner = test.hypothesis.inner_test  # type: ignore[attr-defined]
+    test.hypothesis.inner_test = lambda **kwargs: anyio.run(  # type: ignore[attr-defined]
+        functools.partial(inner, **kwargs), backend=backend
+    )
+    try:
+        test()
+    finally:
+        test.hypothesis.inner_test = inner  # type: ignore[attr-defined]

@@ -3,10 +3,6 @@ that signs again after a lost broadcast answer pays twice."""
 
 from __future__ import annotations
 
-from functools import partial
-from typing import Any
-
-import anyio
 import pytest
 from hypothesis import settings
 
@@ -20,19 +16,11 @@ from anyio_workflow.testing import (
     WorkflowEnv,
     assert_exactly_once,
     faults,
+    run_property,
     workflow_property,
 )
 
 from .planted import ResigningPayoutAgent
-
-
-def run_under(test: Any, backend: str) -> None:
-    """Run a hypothesis-wrapped async test on ``backend`` (as AnyIO's pytest plugin does)."""
-    inner = test.hypothesis.inner_test
-    test.hypothesis.inner_test = lambda **kwargs: anyio.run(
-        partial(inner, **kwargs), backend=backend
-    )
-    test()
 
 
 @pytest.mark.parametrize("backend", ["asyncio", "trio"])
@@ -61,7 +49,7 @@ def test_the_harness_finds_the_double_payment_and_shrinks_it_to_one_fault(backen
                 raise
 
     with pytest.raises(InvariantViolated, match="paid 2 times"):
-        run_under(pays_once, backend)
+        run_property(pays_once, backend=backend)
     # The last failing example hypothesis ran is the one it shrank to, and reports.
     assert failing[-1] == FaultSchedule((FaultAt("eth_sendRawTransaction", 0, "drop_after"),))
 
@@ -89,4 +77,4 @@ def test_the_library_sender_passes_the_same_property(backend: str) -> None:
             # All of them when the run succeeded; none twice and nothing else in any case.
             await assert_exactly_once(result, client, payouts, senders=[env.signer().address])
 
-    run_under(pays_once, backend)
+    run_property(pays_once, backend=backend)
