@@ -160,4 +160,3 @@ class WorkflowMachine(RuleBasedStateMachine):
                 )
         if problems:
             raise InvariantViolated("payouts are not exactly once:\n  " + "\n  ".join(problems))
-

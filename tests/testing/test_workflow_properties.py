@@ -48,3 +48,9 @@ async def test_payouts_are_exactly_once_under_faults_reorgs_and_a_crash(env: Wor
                    max_examples=examples(10, ci=30))  # fmt: skip
 async def test_the_same_on_the_py_evm_devnet(env: WorkflowEnv) -> None:
     await pay_five(env)
+
+
+@workflow_property(backends=("anvil",), faults=faults(crashes=True, max_nth=6),
+                   max_examples=examples(4, ci=10))  # fmt: skip
+async def test_the_same_on_anvil(env: WorkflowEnv) -> None:
+    await pay_five(env)
