@@ -20,8 +20,6 @@ from typing import Any
 
 from hypothesis import settings
 
-from anyio_workflow import AsyncWorkflow
-from anyio_workflow.agents import NativeTransferAgent
 from anyio_workflow.testing import (
     Payout,
     WorkflowEnv,
@@ -48,11 +46,7 @@ def measure(backend: str, examples: int) -> dict[str, Any]:
     )
     async def pays_once(env: WorkflowEnv) -> None:
         payouts = [Payout(env.accounts[1 + i % 9].address, 10**12 + i) for i in range(PAYOUTS)]
-        agents = [NativeTransferAgent(p.to, p.amount) for p in payouts]
-        result = await env.run(
-            lambda: AsyncWorkflow(agents, rpc=env.rpc, signer=env.signer(), journal=env.journal),
-            "payroll",
-        )
+        result = await env.payroll(payouts)
         assert_settled(result)
         async with env.client() as client:
             view = await read_chain(client)

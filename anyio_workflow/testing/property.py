@@ -45,6 +45,8 @@ from eth_account.signers.local import LocalAccount
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ..agents.transfer import NativeTransferAgent
+from ..core.config import AsyncWorkflowConfig
 from ..core.interleave import CURRENT_INTERLEAVER
 from ..core.task import Task, TaskLike
 from ..devnet.anvil import Anvil
@@ -57,7 +59,7 @@ from ..workflow.engine import AsyncWorkflow
 from ..workflow.result import WorkflowResult
 from .faults import FaultSchedule, FaultState, ScheduledTransport
 from .faults import faults as fault_schedules
-from .invariants import assert_no_leaks, leak_baseline
+from .invariants import Payout, assert_no_leaks, leak_baseline
 
 __all__ = [
     "DrawnInterleaving",
@@ -173,6 +175,23 @@ class WorkflowEnv:
     def signer(self, index: int = 0) -> LocalSigner:
         """The signer of funded account ``index``."""
         return LocalSigner("0x" + bytes(self.accounts[index].key).hex())
+
+    async def payroll(
+        self, payouts: Sequence[Payout], *, config: AsyncWorkflowConfig | None = None
+    ) -> WorkflowResult:
+        """Pay ``payouts`` (native coin) with the library's :class:`NativeTransferAgent`,
+        one each, from account 0, through the faults, with the journal: :meth:`run` of
+        the simplest workflow, for properties of the sender itself.
+
+        Cancellation: as :meth:`run`.
+        """
+        agents = [NativeTransferAgent(p.to, p.amount) for p in payouts]
+        return await self.run(
+            lambda: AsyncWorkflow(
+                agents, config, rpc=self.rpc, signer=self.signer(), journal=self.journal
+            ),
+            "payroll",
+        )
 
     async def run(
         self,

@@ -7,7 +7,6 @@ import pytest
 from hypothesis import settings
 
 from anyio_workflow import AsyncWorkflow, AsyncWorkflowConfig, RetryPolicy
-from anyio_workflow.agents import NativeTransferAgent
 from anyio_workflow.errors import InvariantViolated
 from anyio_workflow.testing import (
     FaultAt,
@@ -64,15 +63,7 @@ def test_the_library_sender_passes_the_same_property(backend: str) -> None:
     )
     async def pays_once(env: WorkflowEnv) -> None:
         payouts = [Payout(a.address, 10**15) for a in env.accounts[1:4]]
-        result = await env.run(
-            lambda: AsyncWorkflow(
-                [NativeTransferAgent(p.to, p.amount) for p in payouts],
-                rpc=env.rpc,
-                signer=env.signer(),
-                journal=env.journal,
-            ),
-            "payroll",
-        )
+        result = await env.payroll(payouts)
         async with env.client() as client:
             # All of them when the run succeeded; none twice and nothing else in any case.
             await assert_exactly_once(result, client, payouts, senders=[env.signer().address])

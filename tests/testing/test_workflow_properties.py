@@ -3,8 +3,6 @@ included) and interleavings, on both devnet engines, checked by every invariant.
 
 from __future__ import annotations
 
-from anyio_workflow import AsyncWorkflow
-from anyio_workflow.agents import NativeTransferAgent
 from anyio_workflow.testing import (
     Payout,
     WorkflowEnv,
@@ -21,15 +19,7 @@ from ..budget import examples
 
 async def pay_five(env: WorkflowEnv) -> None:
     payouts = [Payout(a.address, 10**15 + i) for i, a in enumerate(env.accounts[1:6])]
-    result = await env.run(
-        lambda: AsyncWorkflow(
-            [NativeTransferAgent(p.to, p.amount) for p in payouts],
-            rpc=env.rpc,
-            signer=env.signer(),
-            journal=env.journal,
-        ),
-        "payroll",
-    )
+    result = await env.payroll(payouts)
     assert_settled(result)
     async with env.client() as client:
         view = await read_chain(client)
