@@ -58,7 +58,8 @@ class EvmDevnet(Devnet):
         the pool until ``evm_mine``.
     :param executor: ``"inline"`` runs each call under an AnyIO lock on the event loop;
         ``"thread"`` runs it in a worker thread (see ``benchmarks/devnet.py``).
-    :param backend: ``"revm"`` (native, fast) or ``"py-evm"`` (pure Python).
+    :param backend: ``"revm"`` (native, fast; a contract call's gas can differ from a
+        chain's, see ``docs/devnet.md``) or ``"py-evm"`` (pure Python, exact gas).
     """
 
     def __init__(

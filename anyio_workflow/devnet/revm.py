@@ -9,7 +9,9 @@ reorgs (``devnet_reorg``), both by replaying the kept blocks from genesis.
 What pyrevm leaves to its caller is done here: the sender's nonce is raised for a call (a
 creation raises it inside revm), and the fee (gas used times the effective gas price) is
 charged to the sender after execution, its tip paid to the block's miner. Differences from
-a node that remain are listed in ``docs/devnet.md``.
+a node that remain are listed in ``docs/devnet.md``; the one to know: pyrevm keeps revm's
+journal open between transactions, so a contract call's gas can differ from a chain's
+(warm slots, an older EIP-2200 "original" value); ``backend="py-evm"`` has exact gas.
 """
 
 from __future__ import annotations

@@ -64,9 +64,11 @@ async def test_revm_and_py_evm_agree_on_every_outcome_and_balance(
     plan: list[tuple[str, int, int, int]],
 ) -> None:
     """Differential: the same signed transactions, on both engines, give the same status,
-    logs, token balances, and native balances once each side's own fees are added back.
-    Gas may differ in one way only: revm's devnet keeps accounts and slots warm between
-    transactions (docs/devnet.md), so it never uses more than py-evm."""
+    logs, token balances, and native balances once each side's own fees are added back;
+    and the same gas for plain transfers. A contract call's gas may differ either way:
+    pyrevm keeps revm's journal open between transactions, so slots stay warm and their
+    EIP-2200 "original" value is older than the transaction (docs/devnet.md; found by
+    this property)."""
     nodes = [EvmDevnet(backend="revm"), EvmDevnet(backend="py-evm")]
     seen: list[list[Any]] = [[], []]
     gas: list[list[int]] = [[], []]
@@ -94,12 +96,13 @@ async def test_revm_and_py_evm_agree_on_every_outcome_and_balance(
                 fees[sender] += receipt["gasUsed"] * receipt["effectiveGasPrice"]
                 logs = [(log["topics"], log["data"]) for log in receipt["logs"]]
                 seen[index].append((receipt["status"], logs))
-                gas[index].append(receipt["gasUsed"])
+                if kind == "native":
+                    gas[index].append(receipt["gasUsed"])
             for account, fee in zip(accounts, fees, strict=True):
                 held = await eth.call({"to": token, "data": BALANCE_OF.calldata(account.address)})
                 seen[index].append((await eth.get_balance(account.address) + fee, held))
     assert seen[0] == seen[1]
-    assert all(r <= p for r, p in zip(gas[0], gas[1], strict=True)), gas
+    assert gas[0] == gas[1]
 
 
 async def test_a_snapshot_reverts_state_blocks_receipts_and_the_pool() -> None:
