@@ -3,8 +3,12 @@ that signs again after a lost broadcast answer pays twice."""
 
 from __future__ import annotations
 
+import ast
+import re
+from typing import Any
+
 import pytest
-from hypothesis import settings
+from hypothesis import reproduce_failure, settings
 
 from anyio_workflow import AsyncWorkflow, AsyncWorkflowConfig, RetryPolicy
 from anyio_workflow.errors import InvariantViolated
@@ -26,10 +30,13 @@ from .planted import ResigningPayoutAgent
 def test_the_harness_finds_the_double_payment_and_shrinks_it_to_one_fault(backend: str) -> None:
     failing: list[FaultSchedule] = []
 
-    @workflow_property(
-        faults=faults(methods=["eth_sendRawTransaction", "eth_getTransactionCount"], max_nth=4),
-        hypothesis_settings=settings(max_examples=200, derandomize=True, database=None),
-    )
+    def property_with(options: settings) -> Any:
+        return workflow_property(
+            faults=faults(methods=["eth_sendRawTransaction", "eth_getTransactionCount"],
+                          max_nth=4),
+            hypothesis_settings=options,
+        )(pays_once)  # fmt: skip
+
     async def pays_once(env: WorkflowEnv) -> None:
         payouts = [Payout(a.address, 10**15) for a in env.accounts[1:4]]
         agent = ResigningPayoutAgent(env.accounts[0], payouts)
@@ -47,10 +54,21 @@ def test_the_harness_finds_the_double_payment_and_shrinks_it_to_one_fault(backen
                 failing.append(env.schedule)
                 raise
 
-    with pytest.raises(InvariantViolated, match="paid 2 times"):
-        run_property(pays_once, backend=backend)
+    search = settings(max_examples=200, derandomize=True, database=None, print_blob=True)
+    with pytest.raises(InvariantViolated, match="paid 2 times") as found:
+        run_property(property_with(search), backend=backend)
     # The last failing example hypothesis ran is the one it shrank to, and reports.
-    assert failing[-1] == FaultSchedule((FaultAt("eth_sendRawTransaction", 0, "drop_after"),))
+    minimal = FaultSchedule((FaultAt("eth_sendRawTransaction", 0, "drop_after"),))
+    assert failing[-1] == minimal
+    # Hypothesis's own @reproduce_failure replays it, schedule and interleaving included.
+    notes = "\n".join(getattr(found.value, "__notes__", []))
+    blob = re.search(r"@reproduce_failure\('([^']+)', (b'[^']*')\)", notes)
+    assert blob is not None, notes
+    failing.clear()
+    replay = reproduce_failure(blob.group(1), ast.literal_eval(blob.group(2)))
+    with pytest.raises(InvariantViolated, match="paid 2 times"):
+        run_property(replay(property_with(settings(database=None))), backend=backend)
+    assert failing == [minimal]
 
 
 @pytest.mark.parametrize("backend", ["asyncio", "trio"])
