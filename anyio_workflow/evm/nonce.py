@@ -28,17 +28,29 @@ it starts again from the node's count, since no reservation outlives its event l
 also belongs to one chain: :meth:`check_chain` compares the node's genesis block with the
 one it first saw, and starts again on a different chain behind the same chain id (two
 embedded devnets of chain 1 in one process, a restarted anvil, a fork).
+
+Processes that send from the same account at the same time (Temporal workers on one
+machine) share a directory instead: ``NonceManagers(shared=path)``. A sender then takes
+each nonce and broadcasts under the account's :meth:`NonceManager.lease`, a file lock
+(freed when its process dies, even by SIGKILL); a manager that finds another process
+held the lease since it last did asks the node again before it hands out a nonce. The
+lease covers signing and the broadcast, never the wait for a receipt; the price is that
+one account's broadcasts go one at a time across those processes.
 """
 
 from __future__ import annotations
 
 import heapq
+import os
+import uuid
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Protocol
 
 import anyio
 
+from ..core.filelock import try_lock, unlock
 from .address import to_checksum
 
 __all__ = ["NonceManager", "NonceManagers", "NonceSource", "Reservation"]
@@ -77,15 +89,21 @@ class Reservation:
 class NonceManager:
     """Hands out the nonces of one account on one chain; see the module docstring."""
 
-    def __init__(self, chain_id: int, address: str) -> None:
+    def __init__(self, chain_id: int, address: str, *, shared: Path | None = None) -> None:
         self.chain_id = chain_id
         self.address = to_checksum(address)
+        self.shared = shared
+        """The lock file processes that send from this account coordinate through, or
+        ``None`` (this process alone sends from it)."""
+        self._fd: int | None = None
+        self._mark = uuid.uuid4().hex.encode()  # written by each lease: "I held it last"
         self._loop: object = None
         self._genesis: str | None = None
         self._reset()
 
     def _reset(self) -> None:
         self._lock = anyio.Lock()
+        self._leasing = anyio.Lock()
         self._next: int | None = None
         self._free: list[int] = []  # a heap: the lowest free nonce first
         self._reserved: set[int] = set()
@@ -134,6 +152,35 @@ class NonceManager:
     @property
     def reserved(self) -> frozenset[int]:
         return frozenset(self._reserved)
+
+    @asynccontextmanager
+    async def lease(self, node: NonceSource) -> AsyncIterator[bool]:
+        """Hold the account against other processes for one signing and broadcast;
+        yields whether another process held it since this manager last did (the manager
+        has asked the node again by then; a sender with a journal reads it again too).
+        Without :attr:`shared`, it holds nothing and yields ``False``.
+
+        Cancellation: cancelled while waiting for the lock, it holds nothing; the lock is
+        let go however the block ends."""
+        if self.shared is None:
+            yield False
+            return
+        self._bind()
+        async with self._leasing:  # one holder per process; the file lock for the others
+            if self._fd is None:
+                self.shared.parent.mkdir(parents=True, exist_ok=True)
+                self._fd = os.open(self.shared, os.O_RDWR | os.O_CREAT, 0o600)
+            fd = self._fd
+            while not try_lock(fd):  # noqa: ASYNC110  (another process holds it: poll)
+                await anyio.sleep(0.001)
+            try:
+                moved = os.pread(fd, 64, 0) not in (self._mark, b"")
+                if moved:
+                    await self.resync(node)
+                os.pwrite(fd, self._mark, 0)
+                yield moved
+            finally:
+                unlock(fd)
 
     @asynccontextmanager
     async def reserve(self, node: NonceSource) -> AsyncIterator[Reservation]:
@@ -194,17 +241,23 @@ class NonceManager:
 
 class NonceManagers:
     """One :class:`NonceManager` per (chain id, account): what the senders of a workflow
-    (or of several workflows, when they are handed the same one) share."""
+    (or of several workflows, when they are handed the same one) share.
 
-    def __init__(self) -> None:
+    :param shared: a directory through which processes that send from the same accounts
+        coordinate (see the module docstring): Temporal workers on one machine.
+    """
+
+    def __init__(self, *, shared: str | os.PathLike[str] | None = None) -> None:
         self._managers: dict[tuple[int, str], NonceManager] = {}
+        self.shared = Path(shared) if shared is not None else None
 
     def get(self, chain_id: int, address: str) -> NonceManager:
         """The manager of ``address`` on ``chain_id``, made on first use."""
         key = (chain_id, to_checksum(address))
         manager = self._managers.get(key)
         if manager is None:
-            manager = self._managers[key] = NonceManager(chain_id, address)
+            lock = self.shared / f"{chain_id}-{key[1]}.lock" if self.shared is not None else None
+            manager = self._managers[key] = NonceManager(chain_id, address, shared=lock)
         return manager
 
     def __len__(self) -> int:

@@ -326,51 +326,66 @@ class TxSender:
         await self.nonces.check_chain(self.eth)
         last_error: JsonRpcError | None = None
         for _ in range(3):
-            async with self.nonces.reserve(self.eth) as reservation:
-                signed = self._sign(request, reservation.value, gas, quote.fields)
-                if intent is not None:
-                    assert self.durable is not None
-                    # Durable before the bytes can reach a node; and from here their nonce
-                    # is spent, whatever happens to the broadcast, since a resume would
-                    # send these very bytes again.
-                    await self.durable.signed(
-                        intent, nonce=reservation.value, tx_hash=signed.hash, raw=signed.raw,
-                        gas=gas, fees=quote.fields,
-                    )  # fmt: skip
-                    reservation.broadcast()
-                self.journal.append(signed.hash)
-                try:
-                    await interleaving_point(f"broadcast {signed.hash}")
-                    await self._broadcast(signed.raw)
-                except JsonRpcError as exc:  # the node answered: it does not have it
-                    self.journal.remove(signed.hash)
-                    if intent is not None:
-                        assert self.durable is not None
-                        await self.durable.refused(intent, signed.hash)
-                        reservation.refused()  # recorded as never to be sent: free again
-                    if "nonce too" not in exc.message.lower():
-                        raise
-                    last_error = exc
-                except RpcError as exc:
-                    # No answer: the node may have it. The nonce stays spent and the
-                    # hash is reported, so that nothing sends this payment twice.
-                    reservation.broadcast()
-                    raise TransactionError(
-                        f"broadcast of {signed.hash} is uncertain: {exc.short_message}",
-                        [signed.hash],
-                    ) from exc
-                else:
-                    reservation.broadcast()
-                    if intent is not None:
-                        assert self.durable is not None
-                        await self.durable.moved(intent, TxState.BROADCAST, signed.hash, wait=False)
-                    await interleaving_point(f"sent {signed.hash}")
-                    return await self._confirm(
-                        request, reservation.value, gas, quote, signed.hash, intent
-                    )
-            await self.nonces.resync(self.eth)
+            async with self.nonces.lease(self.eth) as moved:
+                if moved and self.durable is not None:
+                    # Another process sent from this account: what it signed is ours to
+                    # know before any nonce is taken.
+                    await self.durable.refresh()
+                    await self._claim_journaled_nonces()
+                sent = await self._sign_and_broadcast(request, gas, quote, intent)
+            if isinstance(sent, JsonRpcError):
+                last_error = sent
+                await self.nonces.resync(self.eth)
+                continue
+            nonce, tx_hash = sent
+            await interleaving_point(f"sent {tx_hash}")
+            return await self._confirm(request, nonce, gas, quote, tx_hash, intent)
         assert last_error is not None
         raise last_error
+
+    async def _sign_and_broadcast(
+        self, request: TxRequest, gas: int, quote: FeeQuote, intent: str | None
+    ) -> tuple[int, str] | JsonRpcError:
+        """Take a nonce, sign, record and broadcast: the nonce and hash sent, or the
+        node's "nonce too low/high" for the caller to resync and try again."""
+        async with self.nonces.reserve(self.eth) as reservation:
+            signed = self._sign(request, reservation.value, gas, quote.fields)
+            if intent is not None:
+                assert self.durable is not None
+                # Durable before the bytes can reach a node; and from here their nonce
+                # is spent, whatever happens to the broadcast, since a resume would
+                # send these very bytes again.
+                await self.durable.signed(
+                    intent, nonce=reservation.value, tx_hash=signed.hash, raw=signed.raw,
+                    gas=gas, fees=quote.fields,
+                )  # fmt: skip
+                reservation.broadcast()
+            self.journal.append(signed.hash)
+            try:
+                await interleaving_point(f"broadcast {signed.hash}")
+                await self._broadcast(signed.raw)
+            except JsonRpcError as exc:  # the node answered: it does not have it
+                self.journal.remove(signed.hash)
+                if intent is not None:
+                    assert self.durable is not None
+                    await self.durable.refused(intent, signed.hash)
+                    reservation.refused()  # recorded as never to be sent: free again
+                if "nonce too" not in exc.message.lower():
+                    raise
+                return exc
+            except RpcError as exc:
+                # No answer: the node may have it. The nonce stays spent and the
+                # hash is reported, so that nothing sends this payment twice.
+                reservation.broadcast()
+                raise TransactionError(
+                    f"broadcast of {signed.hash} is uncertain: {exc.short_message}",
+                    [signed.hash],
+                ) from exc
+            reservation.broadcast()
+            if intent is not None:
+                assert self.durable is not None
+                await self.durable.moved(intent, TxState.BROADCAST, signed.hash, wait=False)
+            return reservation.value, signed.hash
 
     async def _claim_journaled_nonces(self) -> None:
         """Before this account signs anything new: hold every nonce the journal has signed

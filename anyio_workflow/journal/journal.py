@@ -19,7 +19,6 @@ import hashlib
 import json
 import os
 import sqlite3
-import sys
 import threading
 import uuid
 from abc import ABC, abstractmethod
@@ -31,6 +30,7 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
+from ..core.filelock import try_lock
 from ..errors import DuplicateRunError, InvalidArgument, JournalError, NotFound
 from .runs import RUN_KINDS, AgentRecord, RunRecord, fold_run, keep, restore
 
@@ -552,7 +552,7 @@ class SqliteJournal(Journal):
         locks = self.path.with_name(self.path.name + ".locks")
         locks.mkdir(exist_ok=True)
         fd = os.open(locks / name, os.O_RDWR | os.O_CREAT, 0o600)
-        if not _try_lock(fd):
+        if not try_lock(fd):
             holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
             os.close(fd)
             raise DuplicateRunError(key, f" in another process (pid {holder}) on {self.path}")
@@ -663,26 +663,6 @@ class SqliteJournal(Journal):
                 self._db.close()
             for key in list(self._held):
                 self.release(key)
-
-
-def _try_lock(fd: int) -> bool:
-    """Take an exclusive lock on ``fd`` without waiting; whether it was free. The lock
-    goes with the process: a process that dies, even by SIGKILL, frees it."""
-    if sys.platform == "win32":
-        import msvcrt
-
-        try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
-    import fcntl
-
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    return True
 
     def __repr__(self) -> str:
         return f"<SqliteJournal {self.path} intents={len(self._entries)}>"

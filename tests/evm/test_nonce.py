@@ -264,3 +264,47 @@ async def test_two_chains_behind_one_chain_id_do_not_share_nonces() -> None:
             with anyio.fail_after(10):  # a nonce carried over would wait in a gap forever
                 receipts = [await sender.send(TxRequest(to=bob, value=1)) for _ in range(sends)]
             assert [r.nonce for r in receipts] == list(range(sends))
+
+
+@pytest.mark.parametrize("sends", [(20, 20), (1, 30)])
+async def test_processes_sharing_an_account_through_a_lease_never_collide(
+    node: Any, tmp_path: Any, sends: tuple[int, int]
+) -> None:
+    # Two "processes" (two managers and two journals on one file, as two Temporal workers
+    # on one machine have) send from one account at once. Without the lease they would
+    # sign different payments on the same nonces; with it, every send is mined, once.
+    from anyio_workflow.journal import SqliteJournal
+
+    signer = LocalSigner("0x" + node.accounts[0].key.hex())
+    receivers = [to_checksum(f"0x{0xBEEF0000 + i:040x}") for i in range(sum(sends))]
+    journals = [SqliteJournal(tmp_path / "journal.db") for _ in sends]
+    managers = [NonceManagers(shared=tmp_path / "nonces") for _ in sends]
+    receipts: list[Any] = []
+    async with node.client() as client:
+        eth = EthRpc(client)
+        start = await eth.get_transaction_count(signer.address)
+
+        async def process(index: int, first: int) -> None:
+            sender = TxSender(
+                eth, signer, node.chain_id, poll_interval=0.01,
+                nonces=managers[index].get(node.chain_id, signer.address),
+                durable=journals[index], labels=(f"run-{index}", "payer"),
+            )  # fmt: skip
+
+            async def pay(to: str, amount: int) -> None:
+                receipts.append(await sender.send(TxRequest(to=to, value=amount)))
+
+            async with anyio.create_task_group() as tg:
+                for i in range(first, first + sends[index]):
+                    tg.start_soon(pay, receivers[i], 10**12 + i)
+
+        with anyio.fail_after(60):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(process, 0, 0)
+                tg.start_soon(process, 1, sends[0])
+        for i, to in enumerate(receivers):
+            assert await eth.get_balance(to) == 10**12 + i
+        assert sorted(r.nonce for r in receipts) == list(range(start, start + sum(sends)))
+        assert await eth.get_transaction_count(signer.address, "latest") == start + sum(sends)
+    for journal in journals:
+        await journal.aclose()
