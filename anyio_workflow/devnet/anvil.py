@@ -10,17 +10,13 @@ from __future__ import annotations
 import os
 import platform
 import shutil
-import socket
-import subprocess
 from pathlib import Path
-from types import TracebackType
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING
 
-import anyio
 import httpx
-from anyio.abc import Process
 
-from ..errors import AnvilNotFound, DevnetError, UsageError
+from ..errors import AnvilNotFound, UsageError
+from .process import LocalServer, free_port
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
@@ -57,14 +53,7 @@ def find_anvil() -> Path:
     )
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Anvil:
+class Anvil(LocalServer):
     """A running anvil on a free loopback port; ``async with Anvil() as node: node.url``.
 
     :param chain_id: the chain id it reports (anvil's default is 31337).
@@ -75,11 +64,13 @@ class Anvil:
     :param startup_timeout: seconds to wait for ``eth_chainId`` to answer.
 
     Leaving the block stops the process (terminate, then kill after 5 s), also on
-    cancellation.
+    cancellation (see :class:`~anyio_workflow.devnet.process.LocalServer`).
 
     Cancellation: cancelled while starting, the process is stopped before the
     cancellation propagates; leaving the block (cancelled or not) stops it, shielded.
     """
+
+    name = "anvil"
 
     def __init__(
         self,
@@ -98,9 +89,7 @@ class Anvil:
         self.balance_ether = balance_ether
         self.base_fee = base_fee
         self.extra_args = extra_args
-        self.startup_timeout = startup_timeout
-        self.port: int | None = None
-        self._process: Process | None = None
+        super().__init__(startup_timeout=startup_timeout)
 
     @property
     def url(self) -> str:
@@ -135,66 +124,11 @@ class Anvil:
             args += ["--block-base-fee-per-gas", str(self.base_fee)]
         return [*args, *self.extra_args]
 
-    async def __aenter__(self) -> Self:
-        """Cancellation: cancelled while starting, the process is killed before the
-        cancellation propagates."""
-        if self._process is not None:
-            raise UsageError("this Anvil is already running")
-        for _ in range(3):  # another process may take the free port first: try another
-            port = free_port()
-            self._process = await anyio.open_process(
-                self.command(port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-            )
-            self.port = port
-            try:
-                await self._wait_ready()
-                return self
-            except DevnetError:
-                await self.stop()
-        raise DevnetError("anvil did not start on any of three free ports")
-
-    async def _wait_ready(self) -> None:
-        assert self._process is not None
+    async def probe(self, client: httpx.AsyncClient) -> bool:
+        """Whether ``eth_chainId`` answers. Cancellation: a request; nothing changed."""
         body = {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}
-        async with httpx.AsyncClient(timeout=1.0) as client:
-            with anyio.fail_after(self.startup_timeout):
-                while True:
-                    if self._process.returncode is not None:
-                        raise DevnetError(f"anvil exited with code {self._process.returncode}")
-                    try:
-                        answer = await client.post(self.url, json=body)
-                        if answer.status_code == 200 and "result" in answer.json():
-                            return
-                    except httpx.HTTPError:
-                        pass
-                    await anyio.sleep(0.05)
-
-    async def stop(self) -> None:
-        """Stop the process and wait for it, shielded: this is cleanup.
-
-        Cancellation: the stop is shielded: the process is gone when it returns or
-        raises.
-        """
-        process, self._process = self._process, None
-        if process is None:
-            return
-        with anyio.CancelScope(shield=True):
-            if process.returncode is None:
-                process.terminate()
-                with anyio.move_on_after(5):
-                    await process.wait()
-                if process.returncode is None:
-                    process.kill()
-                    await process.wait()
-            await process.aclose()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
+        answer = await client.post(self.url, json=body)
+        return answer.status_code == 200 and "result" in answer.json()
 
     def __repr__(self) -> str:
         state = self.url if self.port is not None and self._process else "stopped"

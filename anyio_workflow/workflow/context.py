@@ -4,7 +4,7 @@ which implements the :class:`~anyio_workflow.core.RunContext` and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
 from typing import Any
 
@@ -58,6 +58,7 @@ class WorkflowContext:
     __slots__ = (
         "_clients",
         "_clock",
+        "_elsewhere",
         "_journal",
         "_oracles",
         "_outcomes",
@@ -95,13 +96,20 @@ class WorkflowContext:
         store: ContentStore | None = None,
         nonces: NonceManagers | None = None,
         journal: Journal | None = None,
+        key: str | None = None,
+        sent_elsewhere: Sequence[tuple[str, int | str, str, bool]] = (),
     ) -> None:
         self.run_id = run_id
         self._journal = journal
-        self.journal = Steps(journal, task.idempotency_key or run_id, CURRENT_AGENT.get)
+        # The run's key in the journal: its senders' intents and its agents' steps are
+        # recorded under it (the task's idempotency key, else the run id, unless given).
+        self.journal = Steps(journal, key or task.idempotency_key or run_id, CURRENT_AGENT.get)
         """The agent's own steps, checkpointed by name (``await ctx.journal.step(name,
         fn)``): durable with the workflow's journal, so that a resumed run skips them."""
         self._senders: list[tuple[str, TxSender | SolanaSender]] = []
+        # What this run's agents sent in other processes (Temporal activities):
+        # (agent, chain, hash, whether its fate is known).
+        self._elsewhere = tuple(sent_elsewhere)
         self._signatures: dict[str, set[str]] = {}  # per Solana cluster: see solana_sender
         self.followed: dict[str, dict[str, Any]] = {}
         """Receipts found by :meth:`follow` for transactions whose agent stopped waiting."""
@@ -280,8 +288,9 @@ class WorkflowContext:
     def sent(self) -> list[tuple[str, int | str, str]]:
         """Every transaction the run's senders signed and sent, whatever became of it:
         ``(agent, chain_id, hash)``, in order per sender. What the record lists even when
-        the agent that sent it failed or was cancelled."""
-        return [
+        the agent that sent it failed or was cancelled (and what its agents sent in other
+        processes, given as ``sent_elsewhere``)."""
+        return [(agent, chain, tx_hash) for agent, chain, tx_hash, _ in self._elsewhere] + [
             (agent, sender.chain_id, tx_hash)
             for agent, sender in self._senders
             for tx_hash in sender.journal
@@ -290,7 +299,12 @@ class WorkflowContext:
     def unsettled(self) -> list[tuple[str, int | str, str]]:
         """What :meth:`sent` lists whose fate no sender saw: its agent failed or was
         cancelled before a receipt came, and :meth:`follow` has not found one."""
-        return [
+        elsewhere = [
+            (agent, chain, tx_hash)
+            for agent, chain, tx_hash, settled in self._elsewhere
+            if not settled and tx_hash not in self.followed
+        ]
+        return elsewhere + [
             (agent, sender.chain_id, tx_hash)
             for agent, sender in self._senders
             for tx_hash in sender.journal

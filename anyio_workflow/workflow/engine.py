@@ -40,6 +40,7 @@ from ..errors import (
     DuplicateRunError,
     InvalidArgument,
     InvalidType,
+    NotFound,
     RecordNotStored,
     StepBudgetExceeded,
     UsageError,
@@ -69,6 +70,7 @@ from .events import (
     RunStarted,
     Vetoed,
 )
+from .remote import AgentAttempt, Sent
 from .result import WorkflowResult
 from .rpcpool import RpcMap, RpcPool
 
@@ -307,6 +309,70 @@ class AsyncWorkflow:
         if key is not None and result.ok:
             self._completed[key] = result
         return result
+
+    def plan(
+        self,
+        task: TaskLike,
+        chain_id: int | str | None = None,
+        *,
+        params: Mapping[str, Any] | None = None,
+    ) -> tuple[Task, list[tuple[str, BaseAgent[Any]]]]:
+        """The task as a run of it sees it, and the agents such a run has (the auditor
+        ``auto_store_proofs`` adds included), each under its unique name: what an engine
+        that runs the agents elsewhere schedules (:mod:`anyio_workflow.temporal`). Raises
+        as :meth:`run` does for a malformed task."""
+        model = Task.coerce(task, chain_id=chain_id, params=params)
+        agents = list(self.agents) if self.agents is not None else registry.agents_for(model)
+        if self.config.auto_store_proofs and not any(a.role is Role.AUDITOR for a in agents):
+            agents.append(self._default_auditor())
+        return model, list(zip(_unique_names(agents), agents, strict=True))
+
+    def attempt(
+        self,
+        task: Task,
+        agent: str,
+        *,
+        key: str,
+        run_id: str,
+        outcomes: Sequence[AgentOutcome] = (),
+        status: RunStatus | None = None,
+        sent: Sequence[Sent] = (),
+        steps: int = 0,
+        elapsed: float = 0.0,
+    ) -> AgentAttempt:
+        """One attempt of the agent named ``agent`` (its unique name in :meth:`plan`) of
+        the run ``key``, whose phases are driven elsewhere (a Temporal workflow): call
+        ``await attempt.run()``. ``outcomes`` are the run's outcomes so far (the agent's
+        own is made anew), ``status`` the run's (for auditors), ``sent`` what the run's
+        agents sent elsewhere, ``steps`` the steps spent, ``elapsed`` the seconds since the
+        run began. Its transactions are journaled under ``key`` with the workflow's
+        journal: an attempt that runs again meets them."""
+        planned = dict(self.plan(task)[1])
+        if agent not in planned:
+            raise NotFound(f"agent: {agent!r} is not an agent of a run of this task")
+        chosen = planned[agent]
+        known = {o.agent: o for o in outcomes if o.agent != agent}
+        outcome = AgentOutcome(agent=agent, role=chosen.role)
+        everyone = [known.get(name) or outcome for name in planned]
+        if all(o is not outcome for o in everyone):
+            everyone.append(outcome)
+
+        def context(clients: Mapping[ChainRef, JsonRpcClient]) -> WorkflowContext:
+            ctx = WorkflowContext(
+                run_id=run_id, task=task, config=self.config, services=self.services,
+                clients=clients, outcomes=everyone, clock=self._clock, signer=self.signer,
+                store=self.store, nonces=self.nonces, journal=self.journal, key=key,
+                sent_elsewhere=sent,
+            )  # fmt: skip
+            ctx.steps, ctx.status = steps, status
+            ctx.started_at -= elapsed
+            return ctx
+
+        async def clients(stack: AsyncExitStack) -> Mapping[ChainRef, JsonRpcClient]:
+            return self._clients if self._clients is not None else await self._rpc.open(stack)
+
+        follow = min(self.config.follow_pending, self.config.audit_timeout / 2)
+        return AgentAttempt(chosen, outcome, context, clients, key=key, follow=follow)
 
     async def resume(self, key: str) -> WorkflowResult:
         """Run again the run the journal knows under ``key`` (its idempotency key, or the

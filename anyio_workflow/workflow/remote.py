@@ -1,0 +1,130 @@
+"""One attempt of one agent of a run whose phases are driven elsewhere: what a Temporal
+activity runs (:meth:`AsyncWorkflow.attempt <anyio_workflow.AsyncWorkflow.attempt>`).
+
+The attempt sees the run as an agent of an in-process run would: the task, the outcomes of
+the agents before it (their outputs restored), the run's status for auditors, and what the
+run's agents sent elsewhere, so that an auditor's record lists every transaction. Its
+transactions are journaled under the run's key and the agent's name, so that an attempt
+that runs again (on another worker, after one died) meets the intents of the attempts
+before it and reconciles them with the chain instead of paying again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AsyncExitStack
+from typing import Any
+
+import anyio
+
+from ..chains.caip import ChainRef
+from ..core.agent import BaseAgent
+from ..core.outcome import AgentOutcome, Attempt
+from ..core.roles import Role
+from ..core.status import AgentStatus
+from ..errors import StepBudgetExceeded, Veto, is_transient, single_error
+from ..journal.journal import FINAL
+from ..rpc.client import JsonRpcClient
+from .context import CURRENT_AGENT, CURRENT_PROTECTION, WorkflowContext
+
+__all__ = ["AgentAttempt", "Sent", "prior_outcomes"]
+
+Sent = tuple[str, int | str, str, bool]
+"""(agent, chain, hash, whether its fate is known): one transaction a run's agent sent."""
+
+
+class AgentAttempt:
+    """One call of one agent's ``execute``, with a context of its own; made by
+    :meth:`AsyncWorkflow.attempt <anyio_workflow.AsyncWorkflow.attempt>`. After
+    :meth:`run` (however it ended, cancellation included), :attr:`outcome` says how it
+    went and :meth:`sent` what it, and every attempt of the same agent before it, sent."""
+
+    def __init__(
+        self,
+        agent: BaseAgent[Any],
+        outcome: AgentOutcome,
+        make_context: Callable[[Mapping[ChainRef, JsonRpcClient]], WorkflowContext],
+        open_clients: Callable[[AsyncExitStack], Any],
+        *,
+        key: str,
+        follow: float,
+    ) -> None:
+        self.agent = agent
+        self.outcome = outcome
+        self.key = key
+        self.transient = False
+        """Whether the attempt failed with a transient error (another may succeed)."""
+        self.steps = 0
+        """The run's steps after this attempt."""
+        self._make_context = make_context
+        self._open_clients = open_clients
+        self._follow = follow
+        self._ctx: WorkflowContext | None = None
+
+    async def run(self) -> None:
+        """Call the agent once. Its error is not raised: it is in :attr:`outcome`.
+
+        Cancellation: propagates once the agent has been cancelled; :meth:`sent` still
+        lists what it sent (an auditor's follow of earlier transactions is abandoned)."""
+        outcome = self.outcome
+        async with AsyncExitStack() as stack:
+            ctx = self._ctx = self._make_context(await self._open_clients(stack))
+            CURRENT_AGENT.set(outcome.agent)
+            CURRENT_PROTECTION.set(getattr(self.agent, "protection", None))
+            attempt = Attempt(number=len(outcome.attempts) + 1, started_at=ctx.now())
+            outcome.attempts.append(attempt)
+            outcome.started_at = outcome.started_at or attempt.started_at
+            try:
+                if outcome.role is Role.AUDITOR:
+                    if ctx.unsettled():
+                        await ctx.follow(self._follow)
+                else:
+                    ctx.step()
+                output = await self.agent.execute(ctx.task, ctx)
+                if outcome.role is not Role.AUDITOR and ctx.exhausted:
+                    raise StepBudgetExceeded(ctx.config.context_length)
+            except anyio.get_cancelled_exc_class():
+                outcome.status = AgentStatus.CANCELLED
+                outcome.finished_at = attempt.finished_at = ctx.now()
+                raise
+            except Exception as raised:
+                error = single_error(raised)
+                outcome.finished_at = attempt.finished_at = ctx.now()
+                attempt.error = outcome.error = error
+                outcome.status = (
+                    AgentStatus.VETOED if isinstance(error, Veto) else AgentStatus.FAILED
+                )
+                self.transient = is_transient(error) and not ctx.exhausted
+            else:
+                outcome.finished_at = attempt.finished_at = ctx.now()
+                outcome.status, outcome.output = AgentStatus.SUCCEEDED, output
+            finally:
+                self.steps = ctx.steps
+
+    def sent(self) -> list[Sent]:
+        """What this agent sent in this attempt and, as its journal knows, in every
+        attempt before it: ``(agent, chain, hash, settled)``."""
+        ctx = self._ctx
+        if ctx is None:
+            return []
+        name = self.outcome.agent
+        unsettled = {tx_hash for _, _, tx_hash in ctx.unsettled()}
+        found: dict[str, Sent] = {}
+        journal = ctx.journal.journal
+        if journal is not None:
+            for entry in journal.entries(self.key):
+                if entry.agent == name:
+                    for tx_hash in entry.pending:
+                        found[tx_hash] = (name, entry.chain_id, tx_hash, entry.state in FINAL)
+        for agent, chain, tx_hash in ctx.sent():
+            if agent == name:
+                known = found.get(tx_hash, (name, chain, tx_hash, False))[3]
+                found[tx_hash] = (name, chain, tx_hash, known or tx_hash not in unsettled)
+        return list(found.values())
+
+
+def prior_outcomes(
+    names: Sequence[tuple[str, Role]], known: Mapping[str, AgentOutcome]
+) -> list[AgentOutcome]:
+    """The run's outcomes in agent order: those ``known``, and pending ones for the rest."""
+    return [known.get(name) or AgentOutcome(agent=name, role=role) for name, role in names]
