@@ -137,6 +137,7 @@ __all__ = [
     "PANIC_REASONS",
     "ParseError",
     "RecordNotStored",
+    "RemoteAgentError",
     "RequestTimeout",
     "ResponseTooLarge",
     "ResourceNotFound",
@@ -372,6 +373,15 @@ class RunFailed(RunError):
 class AuditError(RunFailed):
     """The work may have gone well, but the run's audit record could not be made or
     stored (``auto_store_proofs=True``): a run nobody can audit did not succeed."""
+
+
+class RemoteAgentError(AnyioWorkflowError):
+    """An agent's error from another process (a Temporal worker) whose class is not one of
+    this library's, so it could not be rebuilt as itself: its class name and message."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(f"{kind}: {message}")
+        self.kind = kind
 
 
 class RecordNotStored(AnyioWorkflowError):

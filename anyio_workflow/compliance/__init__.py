@@ -19,6 +19,7 @@ from .approvals import (
     DirectoryApprovals,
     InMemoryApprovals,
     Tally,
+    approval_of,
     approve,
     tally,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "SpendLedger",
     "TreasuryAgent",
     "Tally",
+    "approval_of",
     "approve",
     "payment_of",
     "safe_tx_for",

@@ -30,6 +30,7 @@ __all__ = [
     "DirectoryApprovals",
     "InMemoryApprovals",
     "Tally",
+    "approval_of",
     "approve",
     "tally",
 ]
@@ -66,6 +67,17 @@ class Approval(BaseModel):
             "digest": "0x" + self.digest.hex(), "signer": self.signer,
             "signature": "0x" + self.signature.hex(),
         }  # fmt: skip
+
+
+def approval_of(tx: SafeTx, raw: dict[str, Any]) -> Approval | None:
+    """The approval an approval file's content (:meth:`Approval.as_json`) holds, or
+    ``None`` when it is of another Safe, chain or nonce. Raises ``KeyError``,
+    ``TypeError`` or ``ValueError`` (a pydantic ``ValidationError``) for malformed content."""
+    if (raw["safe"].lower(), raw["chain_id"], raw["nonce"]) != (
+        tx.safe.lower(), tx.chain_id, tx.nonce,
+    ):  # fmt: skip
+        return None  # another Safe's, chain's or nonce's: not this transaction's
+    return Approval(signer=raw["signer"], signature=raw["signature"], digest=raw["digest"])
 
 
 def approve(tx: SafeTx, signer: Signer) -> Approval:
@@ -139,15 +151,12 @@ class DirectoryApprovals:
         found, unreadable = [], []
         for file in sorted(self.path.glob("*.json")):
             try:
-                raw = json.loads(file.read_text())
-                if (raw["safe"].lower(), raw["chain_id"], raw["nonce"]) != (
-                    tx.safe.lower(), tx.chain_id, tx.nonce,
-                ):  # fmt: skip
-                    continue  # another Safe's, chain's or nonce's: not this transaction's
-                found.append(Approval(signer=raw["signer"], signature=raw["signature"],
-                                      digest=raw["digest"]))  # fmt: skip
+                approval = approval_of(tx, json.loads(file.read_text()))
             except (OSError, ValueError, KeyError, TypeError) as exc:
                 unreadable.append((file.name, f"{type(exc).__name__}: {exc}"[:200]))
+            else:
+                if approval is not None:
+                    found.append(approval)
         self.unreadable = unreadable
         return found
 

@@ -7,7 +7,7 @@ A run is known by its key: the task's ``idempotency_key``, else its run id. Its 
 
 Agent outputs and checkpoint values are kept as pickles and read back through an
 allow-list (:func:`restore`): builtins, ``decimal``, ``datetime``, ``fractions``,
-``collections``, ``uuid`` and ``anyio_workflow`` itself, and the modules a journal is told
+``collections``, ``uuid``, ``pathlib`` and ``anyio_workflow`` itself, and the modules a journal is told
 to trust. A journal is as trusted as the code that reads it; the allow-list keeps a
 damaged or foreign file from running code all the same.
 """
@@ -25,7 +25,7 @@ __all__ = ["AgentRecord", "RunRecord", "keep", "restore"]
 
 RUN_KINDS = frozenset({"run", "resumed", "agent", "checkpoint", "finished"})
 SAFE_MODULES = ("builtins", "decimal", "datetime", "fractions", "collections", "uuid",
-                "anyio_workflow", "hexbytes")  # fmt: skip
+                "anyio_workflow", "hexbytes", "pathlib")  # fmt: skip
 _UNSAFE_BUILTINS = frozenset({"eval", "exec", "compile", "open", "getattr", "setattr",
                               "delattr", "__import__", "input", "breakpoint", "globals",
                               "vars", "locals", "memoryview", "print", "help"})  # fmt: skip

@@ -122,6 +122,11 @@ class CID:
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("CID is immutable")
 
+    def __reduce__(self) -> tuple[type[CID], tuple[int, int, bytes, int]]:
+        # Pickled by its fields (a journal keeps records that hold CIDs): the default
+        # would set its slots one by one, which an immutable CID refuses.
+        return CID, (self.version, self.codec, self.digest, self.hash_code)
+
     @classmethod
     def of(cls, data: bytes, codec: int | str = "raw", version: int = 1) -> CID:
         """The CID of a block: sha2-256 of ``data`` under ``codec``."""

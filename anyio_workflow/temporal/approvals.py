@@ -1,0 +1,60 @@
+"""Safe approvals as Temporal signals: :class:`TemporalApprovals`, the
+:class:`~anyio_workflow.compliance.ApprovalSource` of a run on Temporal.
+
+An owner's approval is signalled to the run (``anyio-workflow approve ... --temporal
+ADDR --workflow-id ID``, or :func:`~anyio_workflow.temporal.send_approval`); Temporal keeps
+it in the run's history, so that it survives every worker. The
+:class:`~anyio_workflow.compliance.ComplianceAgent` of the run, in its activity, asks the
+run for the approvals signalled so far (a query) and waits, heart-beating, for more, for
+as long as its ``wait`` says: days, if it must. A worker that dies while it waits is
+replaced by another, which finds every approval already signalled.
+"""
+
+from __future__ import annotations
+
+import anyio
+from temporalio import activity
+
+from ..compliance.approvals import Approval, approval_of
+from ..compliance.safe import SafeTx
+from ..errors import UsageError
+
+__all__ = ["TemporalApprovals"]
+
+
+class TemporalApprovals:
+    """The approvals signalled to the Temporal run this agent's activity belongs to.
+
+    :param poll: seconds between two queries of the run while waiting.
+
+    Cancellation: both methods are a query and a wait; cancelled, nothing changed.
+    """
+
+    def __init__(self, *, poll: float = 0.5) -> None:
+        self.poll = poll
+
+    async def approvals(self, tx: SafeTx) -> list[Approval]:
+        if not activity.in_activity():
+            raise UsageError(
+                "TemporalApprovals: only a run on Temporal has signals (use "
+                "InMemoryApprovals or DirectoryApprovals in one process)"
+            )
+        run = activity.info().workflow_id
+        if run is None:
+            raise UsageError("TemporalApprovals: this activity belongs to no workflow")
+        handle = activity.client().get_workflow_handle(run)
+        found = []
+        for raw in await handle.query("approvals"):
+            try:
+                approval = approval_of(tx, raw)
+            except (KeyError, TypeError, ValueError):
+                continue  # malformed: what the signal sender was told (see send_approval)
+            if approval is not None:
+                found.append(approval)
+        return found
+
+    async def wait(self, seconds: float) -> None:
+        await anyio.sleep(min(self.poll, seconds))
+
+    def __repr__(self) -> str:
+        return f"<TemporalApprovals poll={self.poll}>"

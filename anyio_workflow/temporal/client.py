@@ -1,0 +1,94 @@
+"""Starting runs on Temporal and reading them back: :func:`submit`, :func:`result`,
+:func:`send_approval`, :func:`signalled`.
+
+These talk to Temporal through its Python SDK, which runs on asyncio only: call them
+under asyncio (``anyio.run(..., backend="asyncio")``); a trio program calls them in a
+thread of their own (``anyio.to_thread.run_sync(anyio.run, fn, backend="asyncio")``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from ..compliance.approvals import Approval
+from ..compliance.safe import SafeTx
+from ..core.status import RunStatus
+from ..core.task import Task, TaskLike
+from ..workflow.result import WorkflowResult
+from .codec import error_from_json, outcome_from_json
+from .workflow import WORKFLOW
+
+__all__ = ["result", "send_approval", "signalled", "submit"]
+
+
+async def submit(
+    client: Client,
+    task: TaskLike,
+    chain_id: int | str | None = None,
+    *,
+    task_queue: str,
+    workflow: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    id: str | None = None,
+) -> WorkflowHandle[Any, Any]:
+    """Start a run of ``task`` on Temporal; its handle (``handle.id`` is the run's key).
+
+    ``workflow`` names the :class:`~anyio_workflow.AsyncWorkflow` among those the workers
+    of ``task_queue`` serve (``None``: the only one). The task is validated here, before
+    anything is sent. The workflow id is ``id``, else the task's ``idempotency_key``, else
+    a new one: submitting a key again while its run is going, or after it finished,
+    returns that run, never a second one.
+
+    Cancellation: cancelled before Temporal answered, the run may or may not have
+    started; submitting the same key again says which, and never starts two."""
+    model = Task.coerce(task, chain_id=chain_id, params=params)
+    key = id or model.idempotency_key or f"anyio-workflow-{uuid.uuid4().hex}"
+    request = {"workflow": workflow, "task": model.model_dump(mode="json")}
+    try:
+        return await client.start_workflow(
+            WORKFLOW, request, id=key, task_queue=task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )  # fmt: skip
+    except WorkflowAlreadyStartedError:  # it ran and finished: that run is the answer
+        return client.get_workflow_handle(key)
+
+
+async def result(
+    handle: WorkflowHandle[Any, Any], *, trusted: tuple[str, ...] = ()
+) -> WorkflowResult:
+    """Wait for the run and return its :class:`~anyio_workflow.WorkflowResult`, as a run
+    in one process would (its events aside: Temporal's history holds them). Outputs are
+    read back through the journal's allow-list, extended by ``trusted`` modules.
+
+    Cancellation: only the wait is abandoned; the run goes on."""
+    summary = await handle.result()
+    outcomes = [outcome_from_json(o, trusted) for o in summary["outcomes"]]
+    return WorkflowResult.build(
+        run_id=summary["run_id"], task=Task.model_validate(summary["task"]),
+        status=RunStatus(summary["status"]), outcomes=outcomes, events=(),
+        started_at=summary["started"], finished_at=summary["finished"],
+        steps=summary["steps"], error=error_from_json(summary["error"]),
+    )  # fmt: skip
+
+
+async def send_approval(client: Client, workflow_id: str, tx: SafeTx, approval: Approval) -> None:
+    """Signal ``approval`` of ``tx`` to the run ``workflow_id`` (durable once this returns).
+
+    Cancellation: cancelled before Temporal answered, the signal may or may not be in;
+    sending it again is harmless (an owner's second approval does not count twice)."""
+    await client.get_workflow_handle(workflow_id).signal("approve", approval.as_json(tx))
+
+
+async def signalled(client: Client, workflow_id: str) -> list[dict[str, Any]]:
+    """The approvals signalled to the run so far, as sent (who signed what).
+
+    Cancellation: a query; cancelled, nothing changed."""
+    found: list[dict[str, Any]] = await client.get_workflow_handle(workflow_id).query("approvals")
+    return found
