@@ -40,6 +40,7 @@ pydantic model rejects raises pydantic's ``ValidationError``, which names the fi
     │   │   └── AuditError             the run's record could not be made or stored
     │   └── RunTimedOut                the run's deadline passed
     ├── RecordNotStored                a run's ``error`` when its auditors did not record it
+    ├── RemoteAgentError               an agent's error from a Temporal worker, of a foreign class
     ├── DeadlinePassed                 a timed-out run's ``error``: which agents it cut short
     ├── TransactionError               something failed after a broadcast; .hashes, .receipt
     ├── FeeCapExceeded                 an eco transaction would pass its fee cap; nothing sent

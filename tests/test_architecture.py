@@ -25,6 +25,8 @@ PACKAGE = Path(anyio_workflow.__file__).parent
 MOVED_ALIASES = {
     ("anyio_workflow.audit", "anyio_workflow.agents.auditor"),
     ("anyio_workflow.rpc", "anyio_workflow.solana"),
+    # AsyncWorkflow.submit reaches the optional Temporal extra when it is called.
+    ("anyio_workflow.workflow.engine", "anyio_workflow.temporal.client"),
 }
 
 JOURNAL_MUST_NOT = [
@@ -46,7 +48,8 @@ LAYERS = [
     ("anyio_workflow.protocols", ["agents", "workflow", "audit", "solana", "cli", "devnet"]),
     ("anyio_workflow.audit", ["agents", "workflow", "cli", "devnet", "testing"]),
     ("anyio_workflow.agents", ["workflow", "cli", "devnet", "testing"]),
-    ("anyio_workflow.workflow", ["cli", "devnet", "testing"]),
+    ("anyio_workflow.workflow", ["cli", "devnet", "testing", "temporal"]),
+    ("anyio_workflow.temporal", ["cli", "testing"]),
     ("anyio_workflow.devnet", ["agents", "workflow", "audit", "cli"]),
 ]
 ALWAYS_ALLOWED = ("anyio_workflow.errors", "anyio_workflow.core", "anyio_workflow._hash")

@@ -723,6 +723,7 @@ def verify(
 
 
 from . import approvals as _approvals  # noqa: E402, F401  (registers approve, approvals)
+from . import temporal as _temporal  # noqa: E402, F401  (registers worker, submit)
 
 
 def main() -> None:

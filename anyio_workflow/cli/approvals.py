@@ -13,7 +13,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..compliance import DirectoryApprovals, Safe, SafeTx, approve, payment_of, safe_tx_for
+from ..compliance import (
+    DirectoryApprovals,
+    Safe,
+    SafeTx,
+    approval_of,
+    approve,
+    payment_of,
+    safe_tx_for,
+)
 from ..compliance import tally as tally_approvals
 from ..core.task import Task
 from ..errors import InvalidArgument
@@ -25,6 +33,19 @@ TaskFile = Annotated[Path, typer.Argument(help="the task, as a JSON file (with i
 SafeOption = Annotated[str, typer.Option(help="the Safe's address")]
 RpcOption = Annotated[list[str], typer.Option(help="CHAIN=URL: the task's chain")]
 DirOption = Annotated[Path, typer.Option(help="the approvals directory")]
+TemporalOption = Annotated[
+    str | None,
+    typer.Option("--temporal", help="a Temporal frontend (host:port): signal the run instead"),
+]
+WorkflowIdOption = Annotated[
+    str | None, typer.Option(help="the run on Temporal (its workflow id), with --temporal")
+]
+
+
+def _on_temporal(temporal: str | None, workflow_id: str | None) -> bool:
+    if (temporal is None) != (workflow_id is None):
+        raise typer.BadParameter("give both --temporal and --workflow-id", param_hint="--temporal")
+    return temporal is not None
 
 
 def _task(path: Path) -> Task:
@@ -64,12 +85,16 @@ def approve_command(
     rpc: RpcOption,
     keystore: Annotated[str | None, typer.Option(help="an encrypted keystore file")] = None,
     directory: DirOption = Path("approvals"),
+    temporal: TemporalOption = None,
+    workflow_id: WorkflowIdOption = None,
 ) -> None:
     """Sign the task's transaction of the Safe as one of its owners, into the approvals
-    directory. The key comes from --keystore (its password in
-    ANYIO_WORKFLOW_KEYSTORE_PASSWORD) or ANYIO_WORKFLOW_PRIVATE_KEY, never the command
-    line."""
+    directory, or, with --temporal and --workflow-id, as a signal to that run on Temporal
+    (kept in its history: it survives every worker). The key comes from --keystore (its
+    password in ANYIO_WORKFLOW_KEYSTORE_PASSWORD) or ANYIO_WORKFLOW_PRIVATE_KEY, never the
+    command line."""
     task = _task(task_file)
+    signal = _on_temporal(temporal, workflow_id)
     signer = signer_from_environment(keystore)
     if signer is None:
         raise typer.BadParameter(
@@ -78,8 +103,19 @@ def approve_command(
     tx, owners, _ = anyio.run(_pending, task, safe, _url(task, rpc))
     if signer.address not in owners:
         raise InvalidArgument(f"signer: {signer.address} is not an owner of {tx.safe}")
-    path = DirectoryApprovals(directory).write(tx, approve(tx, signer))
-    Console().print(f"{signer.address} approved Safe {tx.safe} nonce {tx.nonce}: {path}")
+    approval = approve(tx, signer)
+    if signal:
+        assert temporal is not None and workflow_id is not None
+        from ..temporal import connect, send_approval
+
+        async def send() -> None:
+            await send_approval(await connect(temporal), workflow_id, tx, approval)
+
+        anyio.run(send, backend="asyncio")  # Temporal's SDK runs on asyncio
+        where = f"signalled to {workflow_id}"
+    else:
+        where = str(DirectoryApprovals(directory).write(tx, approval))
+    Console().print(f"{signer.address} approved Safe {tx.safe} nonce {tx.nonce}: {where}")
 
 
 @app.command("approvals")
@@ -89,13 +125,34 @@ def approvals_command(
     rpc: RpcOption,
     directory: DirOption = Path("approvals"),
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object on stdout")] = False,
+    temporal: TemporalOption = None,
+    workflow_id: WorkflowIdOption = None,
 ) -> None:
     """Who has approved the task's transaction of the Safe, whose approvals do not count
-    and why, and who is missing."""
+    and why, and who is missing: from the approvals directory, or, with --temporal and
+    --workflow-id, from the approvals signalled to that run (a query)."""
     task = _task(task_file)
+    signal = _on_temporal(temporal, workflow_id)
     tx, owners, threshold = anyio.run(_pending, task, safe, _url(task, rpc))
     source = DirectoryApprovals(directory)
-    found = anyio.run(source.approvals, tx)
+    if signal:
+        assert temporal is not None and workflow_id is not None
+        from ..temporal import connect, signalled
+
+        async def ask() -> list[dict[str, Any]]:
+            return await signalled(await connect(temporal), workflow_id)
+
+        found = []
+        for raw in anyio.run(ask, backend="asyncio"):
+            try:
+                approval = approval_of(tx, raw)
+            except (KeyError, TypeError, ValueError) as exc:
+                source.unreadable.append(("signal", f"{type(exc).__name__}: {exc}"[:200]))
+                continue
+            if approval is not None:
+                found.append(approval)
+    else:
+        found = anyio.run(source.approvals, tx)
     result = tally_approvals(tx, found, owners, threshold)
     summary: dict[str, Any] = {
         "safe": tx.safe, "chain_id": tx.chain_id, "nonce": tx.nonce,

@@ -50,7 +50,8 @@ class JsonRpcApp:
         self.executor = executor
         self.classify = classify
         self.methods: dict[str, Method] = {}
-        self._lock = anyio.Lock()
+        self._lock: anyio.Lock | None = None
+        self._loop: object = None
         self._thread_limiter: anyio.CapacityLimiter | None = None
 
     def method(self, name: str) -> Callable[[Method], Method]:
@@ -65,6 +66,11 @@ class JsonRpcApp:
             if self._thread_limiter is None:
                 self._thread_limiter = anyio.CapacityLimiter(1)
             return await anyio.to_thread.run_sync(func, params, limiter=self._thread_limiter)
+        loop = anyio.lowlevel.current_token().native_token
+        if self._lock is None or loop is not self._loop:
+            # One lock per event loop: a devnet made under trio may serve an asyncio
+            # loop in another thread (a Temporal worker's), and a lock is its loop's.
+            self._lock, self._loop = anyio.Lock(), loop
         async with self._lock:
             return func(params)
 

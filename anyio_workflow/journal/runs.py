@@ -7,8 +7,8 @@ A run is known by its key: the task's ``idempotency_key``, else its run id. Its 
 
 Agent outputs and checkpoint values are kept as pickles and read back through an
 allow-list (:func:`restore`): builtins, ``decimal``, ``datetime``, ``fractions``,
-``collections``, ``uuid``, ``pathlib`` and ``anyio_workflow`` itself, and the modules a journal is told
-to trust. A journal is as trusted as the code that reads it; the allow-list keeps a
+``collections``, ``uuid``, ``pathlib`` and ``anyio_workflow`` itself, and the modules a
+journal is told to trust. A journal is as trusted as the code that reads it; the allow-list keeps a
 damaged or foreign file from running code all the same.
 """
 

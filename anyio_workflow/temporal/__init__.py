@@ -8,7 +8,7 @@ for the dev server). Workers run on asyncio, as Temporal's SDK requires; see
 
 from .activities import Activities
 from .approvals import TemporalApprovals
-from .client import result, send_approval, signalled, submit
+from .client import on_asyncio, result, send_approval, signalled, submit
 from .devserver import TemporalDevServer, find_temporal
 from .worker import connect, load_workflows, run_worker, worker
 from .workflow import WORKFLOW, RunWorkflow
@@ -22,6 +22,7 @@ __all__ = [
     "connect",
     "find_temporal",
     "load_workflows",
+    "on_asyncio",
     "result",
     "run_worker",
     "send_approval",

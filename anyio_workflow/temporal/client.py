@@ -9,9 +9,12 @@ thread of their own (``anyio.to_thread.run_sync(anyio.run, fn, backend="asyncio"
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
+from typing import Any, TypeVar
 
+import anyio
+import anyio.to_thread
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -24,7 +27,19 @@ from ..workflow.result import WorkflowResult
 from .codec import error_from_json, outcome_from_json
 from .workflow import WORKFLOW
 
-__all__ = ["result", "send_approval", "signalled", "submit"]
+__all__ = ["on_asyncio", "result", "send_approval", "signalled", "submit"]
+
+T = TypeVar("T")
+
+
+async def on_asyncio(fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+    """``await fn(*args)`` on an asyncio event loop of its own, in a worker thread: how a
+    trio program (or any AnyIO code, whatever its backend) talks to Temporal, whose SDK
+    runs on asyncio only. ``fn`` makes its own client (``await connect(...)``) there.
+
+    Cancellation: the thread is not cancelled; this waits for ``fn`` to finish (give it
+    its own deadline)."""
+    return await anyio.to_thread.run_sync(partial(anyio.run, fn, *args, backend="asyncio"))
 
 
 async def submit(

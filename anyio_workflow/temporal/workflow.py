@@ -57,6 +57,7 @@ class RunWorkflow:
         self._steps = 0
         self._started = 0.0
         self._stopping = False
+        self._running: dict[Any, str] = {}  # activity handle -> agent
 
     @workflow.signal(name="approve")
     def approve(self, approval: dict[str, Any]) -> None:
@@ -75,6 +76,12 @@ class RunWorkflow:
 
     @workflow.run
     async def run(self, request: dict[str, Any]) -> dict[str, Any]:
+        """The run: plan, validators, executors, auditors; its summary (what
+        :func:`~anyio_workflow.temporal.result` reads as a ``WorkflowResult``).
+
+        Cancellation (of the Temporal workflow): the agents running are cancelled (each
+        cancellation waited for), the auditors record the cancelled run, then the
+        cancellation propagates."""
         plan = self._plan = await workflow.execute_activity(
             PLAN, request, start_to_close_timeout=timedelta(seconds=60),
             retry_policy=RetryPolicy(initial_interval=timedelta(seconds=0.5),
@@ -94,6 +101,13 @@ class RunWorkflow:
                 self._settle()
         except BaseException:  # the workflow was cancelled: record it, then go
             self._status = "cancelled"
+            running = self._running
+            for handle in running:
+                handle.cancel()
+            if running:
+                await workflow.wait(list(running))
+            for handle, name in running.items():
+                self._collect(name, handle)
             await self._audit()
             raise
         await self._audit()
@@ -113,7 +127,7 @@ class RunWorkflow:
         if not pending:
             return
         self._phase = role
-        running: dict[Any, str] = {}
+        running = self._running = {}
         while pending or running:
             while pending and not self._stopping and len(running) < self._plan["max_workers"]:
                 name = pending.pop(0)
@@ -185,6 +199,8 @@ class RunWorkflow:
             report = dict(handle.result())
         except ActivityError as failure:
             report = _report_of(failure, self._plan["retry"]["attempts"])
+        except BaseException:  # the handle itself was cancelled (not the workflow)
+            report = {"status": "cancelled"}
         outcome.update({k: report[k] for k in ("status", "attempts", "output", "error")
                         if k in report})  # fmt: skip
         self._steps += int(report.get("charged", 0))

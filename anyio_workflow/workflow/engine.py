@@ -310,6 +310,33 @@ class AsyncWorkflow:
             self._completed[key] = result
         return result
 
+    async def submit(
+        self,
+        client: Any,
+        task: TaskLike,
+        chain_id: int | str | None = None,
+        *,
+        task_queue: str,
+        workflow: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        id: str | None = None,
+    ) -> Any:
+        """Start a run of ``task`` on Temporal, through ``client`` (a
+        ``temporalio.client.Client``), for the workers of ``task_queue`` that serve this
+        workflow under the name ``workflow`` (``None``: their only one); its handle.
+        ``anyio_workflow.temporal.result(handle)`` waits for its :class:`WorkflowResult`.
+        Needs the ``temporal`` extra (``pip install "anyio-workflow[temporal]"``); see
+        :func:`anyio_workflow.temporal.submit`, which this calls.
+
+        Cancellation: as :func:`anyio_workflow.temporal.submit`'s: submitting the same
+        key again never starts two runs."""
+        from ..temporal.client import submit  # the optional extra: imported when used
+
+        return await submit(
+            client, task, chain_id, task_queue=task_queue, workflow=workflow, params=params,
+            id=id,
+        )  # fmt: skip
+
     def plan(
         self,
         task: TaskLike,
