@@ -13,6 +13,7 @@ import importlib
 import sys
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +102,9 @@ async def worker(
             client, task_queue=task_queue, workflows=[RunWorkflow],
             activities=[activities.plan, activities.attempt], workflow_runner=_runner(),
             max_concurrent_activities=max_concurrent_activities, identity=identity,
+            # A run cached on a worker that died moves to another after this long (the
+            # SDK's default is 10 s): as soon as its attempts do.
+            sticky_queue_schedule_to_start_timeout=timedelta(seconds=heartbeat_timeout),
         )  # fmt: skip
         async with found:
             yield found
