@@ -54,6 +54,11 @@ class LocalServer(ABC):
         Cancellation: a request; cancelled, nothing changed."""
 
     @property
+    def pid(self) -> int | None:
+        """The server process's id while it runs (to watch its CPU, say)."""
+        return self._process.pid if self._process is not None else None
+
+    @property
     def running(self) -> bool:
         return self._process is not None and self._process.returncode is None
 
