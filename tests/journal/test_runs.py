@@ -4,6 +4,7 @@ process at a time on a run."""
 
 from __future__ import annotations
 
+import ipaddress
 import sys
 import textwrap
 from pathlib import Path
@@ -147,17 +148,18 @@ async def test_checkpoints_without_a_journal_last_for_the_run_and_its_retries() 
 async def test_an_output_the_journal_may_not_restore_runs_the_agent_again(
     tmp_path: Path,
 ) -> None:
-    data = keep(Path("/tmp"))  # a pathlib object: not on the allow-list
+    address = ipaddress.ip_address("127.0.0.1")  # an ipaddress object: not on the allow-list
+    data = keep(address)
     assert data is not None
-    with pytest.raises(JournalError, match=r"pathlib\.\w*Path.*trusted=\('pathlib',\)"):
+    with pytest.raises(JournalError, match=r"ipaddress\.IPv4Address.*trusted=\('ipaddress',\)"):
         restore(data)
-    assert restore(data, trusted=("pathlib",)) == Path("/tmp")
+    assert restore(data, trusted=("ipaddress",)) == address
     calls: list[str] = []
 
     class PathAgent(Counted):
         async def execute(self, task: Task, ctx: AgentContext) -> Any:
             await super().execute(task, ctx)
-            return Path("/tmp")
+            return address
 
     path = tmp_path / "runs.db"
     task = {"action": "paths", "idempotency_key": "paths-1"}

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from anyio_workflow.journal.runs import keep, restore
 from anyio_workflow.storage import CID, CODECS, InvalidCID, PBNode, import_file
 from anyio_workflow.storage.cid import b58decode, b58encode, read_varint, varint
 
@@ -70,6 +71,7 @@ def test_cid_text_and_binary_forms_round_trip(data: bytes) -> None:
         assert CID.parse(str(cid)) == cid
         assert CID.parse(cid.encode("base58btc")) == cid
         assert CID.decode(bytes(cid)) == cid
+        assert restore(keep(cid) or b"") == cid  # a journal keeps records holding CIDs
         assert cid.verify(data)
         assert cid.digest == hashlib.sha256(data).digest()
     v0 = CID(0, "dag-pb", hashlib.sha256(data).digest())

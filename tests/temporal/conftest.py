@@ -14,10 +14,10 @@ import pytest
 
 pytest.importorskip("temporalio", reason="the temporal extra is not installed")
 
-from anyio_workflow import AsyncWorkflow, AsyncWorkflowConfig, BaseAgent  # noqa: E402
-from anyio_workflow.errors import NotFound  # noqa: E402
-from anyio_workflow.evm import NonceManagers  # noqa: E402
-from anyio_workflow.temporal import TemporalDevServer, find_temporal  # noqa: E402
+from anyio_workflow import AsyncWorkflow, AsyncWorkflowConfig, BaseAgent
+from anyio_workflow.errors import NotFound
+from anyio_workflow.evm import NonceManagers
+from anyio_workflow.temporal import TemporalDevServer, find_temporal
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import anyio
 import pytest
@@ -42,7 +42,7 @@ class Agent(BaseAgent[Any]):
     """Does what it is told: ``ok``, ``veto``, ``fail`` (a ValueError), ``transient``
     (a TransientError on its first attempt of each run, then ok), ``sleep`` (30 s)."""
 
-    attempts: dict[tuple[str, str], int] = {}
+    attempts: ClassVar[dict[tuple[str, str], int]] = {}
 
     def __init__(self, name: str, role: Role, does: str) -> None:
         super().__init__(name)

@@ -4,6 +4,7 @@ and another took its place still completes the run."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -71,6 +72,20 @@ async def worker_process(
             await process.aclose()
 
 
+async def cli(*args: str, env: dict[str, str] | None = None) -> str:
+    """``anyio-workflow ARGS``: its standard output (it must succeed)."""
+    done = await anyio.run_process(
+        [sys.executable, "-m", "anyio_workflow", *args], cwd=ROOT,
+        env={**os.environ, **(env or {})}, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
+    return done.stdout.decode()
+
+
+async def signalled_to(server: TemporalDevServer, run: str) -> list[dict[str, Any]]:
+    return await signalled(await connect(server.address), run)
+
+
 def environment(node: Anvil, directory: Path, **extra: str) -> dict[str, str]:
     return {"AW_TEST_CHAIN": str(node.chain_id), "AW_TEST_RPC": node.url,
             "AW_TEST_KEY": "0x" + node.accounts[0].key.hex(), "AW_TEST_DIR": str(directory),
@@ -88,29 +103,31 @@ async def test_two_workers_one_killed_mid_run_pay_every_vendor_exactly_once(
         treasury = node.accounts[0].address
         async with JsonRpcClient(node.url) as client:
             eth = EthRpc(client)
-            async with worker_process(temporal_server, name, env) as first:
-                async with worker_process(temporal_server, name, env):
+            async with (
+                worker_process(temporal_server, name, env) as first,
+                worker_process(temporal_server, name, env),
+            ):
+                task_file = tmp_path / "payroll.json"
+                task_file.write_text(json.dumps({"action": "temporal-payroll",
+                                                 "params": {"payouts": payouts}}))  # fmt: skip
+                submitted = await cli(
+                    "submit", "--temporal", temporal_server.address, "--task-queue", name,
+                    "--task-file", str(task_file), "--chain-id", str(node.chain_id),
+                    "--workflow", "payroll",
+                )  # fmt: skip
+                run = submitted.strip()
+                with anyio.fail_after(60):  # mid-run: some paid, most not yet
+                    while await eth.get_transaction_count(treasury, "latest") < 5:  # noqa: ASYNC110
+                        await anyio.sleep(0.05)
+                first.kill()  # SIGKILL: no clean-up, its attempts die with it
+                await first.wait()
 
-                    async def start() -> str:
-                        temporal = await connect(temporal_server.address)
-                        task = {"action": "temporal-payroll", "params": {"payouts": payouts}}
-                        handle = await submit(temporal, task, node.chain_id, task_queue=name,
-                                              workflow="payroll")  # fmt: skip
-                        return handle.id
+                async def finish() -> WorkflowResult:
+                    temporal = await connect(temporal_server.address)
+                    with anyio.fail_after(120):
+                        return await result(temporal.get_workflow_handle(run))
 
-                    run = await on_asyncio(start)
-                    with anyio.fail_after(60):  # mid-run: some paid, most not yet
-                        while await eth.get_transaction_count(treasury, "latest") < 5:
-                            await anyio.sleep(0.05)
-                    first.kill()  # SIGKILL: no clean-up, its attempts die with it
-                    await first.wait()
-
-                    async def finish() -> WorkflowResult:
-                        temporal = await connect(temporal_server.address)
-                        with anyio.fail_after(120):
-                            return await result(temporal.get_workflow_handle(run))
-
-                    found = await on_asyncio(finish)
+                found = await on_asyncio(finish)
             assert found.status is RunStatus.SUCCEEDED, found.error
             expected = [(p["to"], p["amount"]) for p in payouts]
             await assert_exactly_once(found, eth, expected, senders=[treasury])
@@ -152,13 +169,23 @@ async def test_a_safe_approval_signalled_after_a_worker_restart_completes_the_ru
                 first.kill()
                 await first.wait()
 
-            async def approve_late() -> list[dict[str, Any]]:
-                temporal = await connect(temporal_server.address)
-                await send_approval(temporal, run, tx, approve(tx, owners[2]))
-                return await signalled(temporal, run)
-
+            task_file = tmp_path / "task.json"
+            task_file.write_text(json.dumps({"action": "pay", "params": params,
+                                             "chain_id": node.chain_id}))  # fmt: skip
+            where = ("--safe", safe, "--rpc", f"{node.chain_id}={node.url}",
+                     "--temporal", temporal_server.address, "--workflow-id", run)  # fmt: skip
             async with worker_process(temporal_server, name, env):
-                seen = await on_asyncio(approve_late)  # answered by the new worker
+                # The second owner signs from the command line, after the restart.
+                await cli(
+                    "approve",
+                    str(task_file),
+                    *where,
+                    env={"ANYIO_WORKFLOW_PRIVATE_KEY": "0x" + accounts[3].key.hex()},
+                )
+                shown = json.loads(await cli("approvals", str(task_file), *where, "--json"))
+                assert shown["approved"] == [owners[0].address, owners[2].address]
+                assert shown["missing"] == [owners[1].address] and shown["reached"]
+                seen = await on_asyncio(signalled_to, temporal_server, run)
                 assert [s["signer"] for s in seen] == [owners[0].address, owners[2].address]
 
                 async def finish() -> WorkflowResult:
