@@ -90,7 +90,7 @@ def _error_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}"
 
 
-def _summary(result: WorkflowResult) -> dict[str, Any]:
+def run_summary(result: WorkflowResult) -> dict[str, Any]:
     """The run as JSON-ready data."""
     return {
         "run_id": result.run_id,
@@ -152,7 +152,7 @@ def demo(
     rows = receipts_by_agent(result)
     savings = batching_savings(result, samples)
     audit = result.audit
-    summary = _summary(result) | {
+    summary = run_summary(result) | {
         "wall_s": wall,
         "sequential_extrapolated_s": one_by_one,
         "samples": samples,
@@ -404,7 +404,7 @@ def _report(result: WorkflowResult | None, as_json: bool) -> None:
         console.print("interrupted: the run was cancelled (resume it with its key)")
         raise typer.Exit(130)
     audit = result.audit
-    summary = _summary(result) | {
+    summary = run_summary(result) | {
         "receipts": [r.model_dump(mode="json") if hasattr(r, "model_dump") else r for r in result],
         "cid": str(audit.cid) if audit else None,
     }

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from ..core.task import Task
 from ..errors import InvalidArgument
-from . import _summary, app, console, first_line
+from . import app, console, first_line, run_summary
 
 TemporalOption = Annotated[str, typer.Option("--temporal", help="the Temporal frontend, host:port")]
 QueueOption = Annotated[str, typer.Option(help="the Temporal task queue")]
@@ -87,7 +87,7 @@ def submit(
         print(handle.id, flush=True)
         if not wait:
             return None
-        return _summary(await result(handle))
+        return run_summary(await result(handle))
 
     summary = anyio.run(main, backend="asyncio")
     if summary is not None:

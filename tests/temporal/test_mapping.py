@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import anyio
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -199,7 +198,6 @@ def crews(draw: st.DrawFn) -> list[tuple[Role, str]]:
     return crew
 
 
-@pytest.mark.parametrize("anyio_backend", ["asyncio"])  # the body runs both ways below
 @settings(
     max_examples=examples(6, 12), deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
