@@ -16,7 +16,7 @@ from anyio.abc import Process
 
 from ..errors import DevnetError, UsageError
 
-__all__ = ["LocalServer", "free_port"]
+__all__ = ["LocalServer", "free_port", "stop_process"]
 
 
 def free_port() -> int:
@@ -24,6 +24,22 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+async def stop_process(process: Process, *, grace: float = 5.0) -> None:
+    """Terminate ``process``, kill it if it is still there after ``grace`` seconds, and
+    wait for it, shielded: this is cleanup.
+
+    Cancellation: shielded: the process is gone when it returns or raises."""
+    with anyio.CancelScope(shield=True):
+        if process.returncode is None:
+            process.terminate()
+            with anyio.move_on_after(grace):
+                await process.wait()
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+        await process.aclose()
 
 
 class LocalServer(ABC):
@@ -105,17 +121,8 @@ class LocalServer(ABC):
         raises.
         """
         process, self._process = self._process, None
-        if process is None:
-            return
-        with anyio.CancelScope(shield=True):
-            if process.returncode is None:
-                process.terminate()
-                with anyio.move_on_after(5):
-                    await process.wait()
-                if process.returncode is None:
-                    process.kill()
-                    await process.wait()
-            await process.aclose()
+        if process is not None:
+            await stop_process(process)
 
     async def __aexit__(
         self,

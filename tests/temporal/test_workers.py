@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -20,6 +19,7 @@ from anyio.abc import Process
 from anyio_workflow import AgentStatus, RunStatus, WorkflowResult
 from anyio_workflow.compliance import Safe, approve, deploy_safe, payment_of, safe_tx_for
 from anyio_workflow.devnet import Anvil
+from anyio_workflow.devnet.process import stop_process
 from anyio_workflow.evm import LocalSigner, TxRequest, TxSender, to_checksum
 from anyio_workflow.rpc import EthRpc, JsonRpcClient
 from anyio_workflow.temporal import (
@@ -61,15 +61,7 @@ async def worker_process(
         assert b"worker: serving" in seen, seen.decode(errors="replace")[-2000:]
         yield process
     finally:
-        with anyio.CancelScope(shield=True):
-            if process.returncode is None:
-                process.send_signal(signal.SIGTERM)
-                with anyio.move_on_after(10):
-                    await process.wait()
-                if process.returncode is None:
-                    process.kill()
-                    await process.wait()
-            await process.aclose()
+        await stop_process(process, grace=10)
 
 
 async def cli(*args: str, env: dict[str, str] | None = None) -> str:
@@ -80,6 +72,12 @@ async def cli(*args: str, env: dict[str, str] | None = None) -> str:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
     return done.stdout.decode()
+
+
+async def result_of(server: TemporalDevServer, run: str) -> WorkflowResult:
+    temporal = await connect(server.address)
+    with anyio.fail_after(120):
+        return await result(temporal.get_workflow_handle(run))
 
 
 async def signalled_to(server: TemporalDevServer, run: str) -> list[dict[str, Any]]:
@@ -122,12 +120,7 @@ async def test_two_workers_one_killed_mid_run_pay_every_vendor_exactly_once(
                 first.kill()  # SIGKILL: no clean-up, its attempts die with it
                 await first.wait()
 
-                async def finish() -> WorkflowResult:
-                    temporal = await connect(temporal_server.address)
-                    with anyio.fail_after(120):
-                        return await result(temporal.get_workflow_handle(run))
-
-                found = await on_asyncio(finish)
+                found = await on_asyncio(result_of, temporal_server, run)
             assert found.status is RunStatus.SUCCEEDED, found.error
             expected = [(p["to"], p["amount"]) for p in payouts]
             await assert_exactly_once(found, eth, expected, senders=[treasury])
@@ -188,12 +181,7 @@ async def test_a_safe_approval_signalled_after_a_worker_restart_completes_the_ru
                 seen = await on_asyncio(signalled_to, temporal_server, run)
                 assert [s["signer"] for s in seen] == [owners[0].address, owners[2].address]
 
-                async def finish() -> WorkflowResult:
-                    temporal = await connect(temporal_server.address)
-                    with anyio.fail_after(120):
-                        return await result(temporal.get_workflow_handle(run))
-
-                found = await on_asyncio(finish)
+                found = await on_asyncio(result_of, temporal_server, run)
             assert found.status is RunStatus.SUCCEEDED, found.error
             check = found.by_role(found.outcomes[0].role)[0]
             assert check.status is AgentStatus.SUCCEEDED and len(check.attempts) >= 2
