@@ -28,6 +28,7 @@ from ..errors import InvalidArgument
 from ..rpc.client import JsonRpcClient
 from ..rpc.eth import EthRpc
 from . import app, first_line, rpc_overrides, signer_from_environment
+from .temporal import exit_now
 
 TaskFile = Annotated[Path, typer.Argument(help="the task, as a JSON file (with its chain_id)")]
 SafeOption = Annotated[str, typer.Option(help="the Safe's address")]
@@ -116,6 +117,8 @@ def approve_command(
     else:
         where = str(DirectoryApprovals(directory).write(tx, approval))
     Console().print(f"{signer.address} approved Safe {tx.safe} nonce {tx.nonce}: {where}")
+    if signal:
+        exit_now(0)
 
 
 @app.command("approvals")
@@ -163,6 +166,8 @@ def approvals_command(
     }  # fmt: skip
     if as_json:
         print(json.dumps(summary))
+        if signal:
+            exit_now(0)
         return
     table = Table(title=f"Safe {tx.safe} nonce {tx.nonce}: {len(result.valid)} of {threshold}")
     for column in ("owner", "approval"):
@@ -172,3 +177,5 @@ def approvals_command(
     for approval, why in result.rejected:
         table.add_row(approval.signer, f"[red]not counted: {why}")
     Console().print(table)
+    if signal:
+        exit_now(0)

@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
+import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import anyio
 import typer
@@ -19,6 +21,15 @@ from . import app, console, first_line, run_summary
 TemporalOption = Annotated[str, typer.Option("--temporal", help="the Temporal frontend, host:port")]
 QueueOption = Annotated[str, typer.Option(help="the Temporal task queue")]
 NamespaceOption = Annotated[str, typer.Option(help="the Temporal namespace")]
+
+
+def exit_now(code: int = 0) -> NoReturn:
+    """End a command that used a Temporal client without the interpreter's teardown: the
+    SDK's Rust threads can outlive it and abort the process at exit ("PyGILState_Release:
+    thread state must be current", temporalio/sdk-python#300), after the work is done."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 @app.command()
@@ -51,6 +62,7 @@ def worker(
             )  # fmt: skip
 
     anyio.run(main, backend="asyncio")
+    exit_now(0)
 
 
 async def _stop_on_signal(scope: anyio.CancelScope) -> None:
@@ -92,8 +104,7 @@ def submit(
     summary = anyio.run(main, backend="asyncio")
     if summary is not None:
         print(json.dumps(summary))
-        if summary["status"] != "succeeded":
-            raise typer.Exit(1)
+    exit_now(1 if summary is not None and summary["status"] != "succeeded" else 0)
 
 
 def _task(
