@@ -179,8 +179,7 @@ class Activities:
             # Every attempt is a step, as in one process; those before this one included.
             "charged": 0 if outcome.role is Role.AUDITOR
             else one.steps - request["steps"] + info.attempt - 1,
-            "exhausted": one.steps >= workflow.config.context_length
-            and outcome.error is not None and not one.transient,
+            "exhausted": one.exhausted,
         }  # fmt: skip
         if outcome.status is AgentStatus.SUCCEEDED:
             return report

@@ -12,6 +12,8 @@ replaced by another, which finds every approval already signalled.
 
 from __future__ import annotations
 
+from typing import Any
+
 import anyio
 from temporalio import activity
 
@@ -32,6 +34,8 @@ class TemporalApprovals:
 
     def __init__(self, *, poll: float = 0.5) -> None:
         self.poll = poll
+        self.unreadable: list[tuple[dict[str, Any], str]] = []
+        """Signals that could not be read as approvals: (what came, why)."""
 
     async def approvals(self, tx: SafeTx) -> list[Approval]:
         if not activity.in_activity():
@@ -43,14 +47,16 @@ class TemporalApprovals:
         if run is None:
             raise UsageError("TemporalApprovals: this activity belongs to no workflow")
         handle = activity.client().get_workflow_handle(run)
-        found = []
+        found, unreadable = [], []
         for raw in await handle.query("approvals"):
             try:
                 approval = approval_of(tx, raw)
-            except (KeyError, TypeError, ValueError):
-                continue  # malformed: what the signal sender was told (see send_approval)
+            except (KeyError, TypeError, ValueError) as exc:  # not one of send_approval's
+                unreadable.append((raw, f"{type(exc).__name__}: {exc}"[:200]))
+                continue
             if approval is not None:
                 found.append(approval)
+        self.unreadable = unreadable
         return found
 
     async def wait(self, seconds: float) -> None:

@@ -39,6 +39,7 @@ PLAN = "anyio-workflow.plan"
 ATTEMPT = "anyio-workflow.attempt"
 
 _FAILED = ("failed", "vetoed")
+_SEEN_BY = {"validator": (), "executor": ("validator",), "auditor": ("validator", "executor")}
 
 
 @workflow.defn(name=WORKFLOW)
@@ -172,8 +173,10 @@ class RunWorkflow:
             "role": outcome["role"],
             "run_id": info.run_id, "status": self._status, "steps": self._steps,
             "elapsed": workflow.time() - self._started,
-            "outcomes": [o for n, o in self._outcomes.items()
-                         if n != name and o["status"] != "pending"],
+            # Auditors see every agent's outcome; the others, those of earlier phases
+            # (the executors' own would grow each input with the run).
+            "outcomes": [o for o in self._outcomes.values()
+                         if o["role"] in _SEEN_BY[outcome["role"]] and o["status"] != "pending"],
         }  # fmt: skip
         auditor = outcome["role"] == "auditor"
         timeout = plan["audit_timeout"] if auditor else plan["attempt_timeout"]

@@ -11,7 +11,7 @@ before it and reconciles them with the chain instead of paying again.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -27,7 +27,7 @@ from ..journal.journal import FINAL
 from ..rpc.client import JsonRpcClient
 from .context import CURRENT_AGENT, CURRENT_PROTECTION, WorkflowContext
 
-__all__ = ["AgentAttempt", "Sent", "prior_outcomes"]
+__all__ = ["AgentAttempt", "Sent"]
 
 Sent = tuple[str, int | str, str, bool]
 """(agent, chain, hash, whether its fate is known): one transaction a run's agent sent."""
@@ -56,6 +56,8 @@ class AgentAttempt:
         """Whether the attempt failed with a transient error (another may succeed)."""
         self.steps = 0
         """The run's steps after this attempt."""
+        self.exhausted = False
+        """Whether the run's step budget ran out in this attempt: the run is over."""
         self._make_context = make_context
         self._open_clients = open_clients
         self._follow = follow
@@ -99,7 +101,7 @@ class AgentAttempt:
                 outcome.finished_at = attempt.finished_at = ctx.now()
                 outcome.status, outcome.output = AgentStatus.SUCCEEDED, output
             finally:
-                self.steps = ctx.steps
+                self.steps, self.exhausted = ctx.steps, ctx.exhausted
 
     def sent(self) -> list[Sent]:
         """What this agent sent in this attempt and, as its journal knows, in every
@@ -121,10 +123,3 @@ class AgentAttempt:
                 known = found.get(tx_hash, (name, chain, tx_hash, False))[3]
                 found[tx_hash] = (name, chain, tx_hash, known or tx_hash not in unsettled)
         return list(found.values())
-
-
-def prior_outcomes(
-    names: Sequence[tuple[str, Role]], known: Mapping[str, AgentOutcome]
-) -> list[AgentOutcome]:
-    """The run's outcomes in agent order: those ``known``, and pending ones for the rest."""
-    return [known.get(name) or AgentOutcome(agent=name, role=role) for name, role in names]
