@@ -42,6 +42,7 @@ pydantic model rejects raises pydantic's ``ValidationError``, which names the fi
     ├── RecordNotStored                a run's ``error`` when its auditors did not record it
     ├── RemoteAgentError               an agent's error from a Temporal worker, of a foreign class
     ├── DeadlinePassed                 a timed-out run's ``error``: which agents it cut short
+    ├── RunCancelled                   a run cancelled from outside (on Temporal): its ``error``
     ├── TransactionError               something failed after a broadcast; .hashes, .receipt
     ├── FeeCapExceeded                 an eco transaction would pass its fee cap; nothing sent
     ├── StoreError                     a content store failed
@@ -139,6 +140,7 @@ __all__ = [
     "ParseError",
     "RecordNotStored",
     "RemoteAgentError",
+    "RunCancelled",
     "RequestTimeout",
     "ResponseTooLarge",
     "ResourceNotFound",
@@ -391,6 +393,11 @@ class RecordNotStored(AnyioWorkflowError):
 
 class DeadlinePassed(AnyioWorkflowError):
     """Set as a timed-out run's ``error``: its deadline, and the agents it cut short."""
+
+
+class RunCancelled(AnyioWorkflowError):
+    """Set as a run's ``error`` when it was cancelled from outside while its result stays
+    readable (a run on Temporal cancelled through its handle)."""
 
 
 class RunTimedOut(RunError):

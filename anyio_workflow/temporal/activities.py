@@ -214,5 +214,5 @@ def _run_of(info: activity.Info) -> str:
 
 def _fatal(error: Exception) -> ApplicationError:
     """``error`` as a failure Temporal does not retry (a malformed task, an unknown name)."""
-    return ApplicationError(f"{type(error).__name__}: {error}", type=type(error).__name__,
-                            non_retryable=True)  # fmt: skip
+    message = getattr(error, "short_message", None) or str(error)
+    return ApplicationError(message, type=type(error).__name__, non_retryable=True)

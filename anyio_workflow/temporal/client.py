@@ -15,14 +15,22 @@ from typing import Any, TypeVar
 
 import anyio
 import anyio.to_thread
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    CancelledError,
+    ChildWorkflowError,
+    TerminatedError,
+    WorkflowAlreadyStartedError,
+)
 
 from ..compliance.approvals import Approval
 from ..compliance.safe import SafeTx
 from ..core.status import RunStatus
 from ..core.task import Task, TaskLike
+from ..errors import RemoteAgentError, RunCancelled
 from ..workflow.result import WorkflowResult
 from .codec import error_from_json, outcome_from_json
 from .workflow import WORKFLOW
@@ -82,8 +90,16 @@ async def result(
     in one process would (its events aside: Temporal's history holds them). Outputs are
     read back through the journal's allow-list, extended by ``trusted`` modules.
 
+    A run that could not even be planned (an unknown workflow name, a task its workers
+    refuse) raises that error, as in one process; a run cancelled before it began raises
+    :class:`~anyio_workflow.errors.RunCancelled`. A run cancelled while it ran is a result
+    with status ``cancelled``.
+
     Cancellation: only the wait is abandoned; the run goes on."""
-    summary = await handle.result()
+    try:
+        summary = await handle.result()
+    except WorkflowFailureError as failure:
+        raise _cause(failure) from None
     outcomes = [outcome_from_json(o, trusted) for o in summary["outcomes"]]
     return WorkflowResult.build(
         run_id=summary["run_id"], task=Task.model_validate(summary["task"]),
@@ -91,6 +107,21 @@ async def result(
         started_at=summary["started"], finished_at=summary["finished"],
         steps=summary["steps"], error=error_from_json(summary["error"]),
     )  # fmt: skip
+
+
+def _cause(failure: WorkflowFailureError) -> Exception:
+    """The error that ended a run on Temporal before it had a result, as ours."""
+    cause: BaseException | None = failure.cause
+    while isinstance(cause, ActivityError | ChildWorkflowError) and cause.cause is not None:
+        cause = cause.cause
+    if isinstance(cause, ApplicationError):
+        rebuilt = error_from_json({"type": cause.type or "ApplicationError",
+                                   "message": cause.message})  # fmt: skip
+        assert isinstance(rebuilt, Exception)
+        return rebuilt
+    if isinstance(cause, CancelledError | TerminatedError):
+        return RunCancelled(f"the run was {type(cause).__name__[:-5].lower()} before it began")
+    return RemoteAgentError(type(cause).__name__, str(cause))
 
 
 async def send_approval(client: Client, workflow_id: str, tx: SafeTx, approval: Approval) -> None:

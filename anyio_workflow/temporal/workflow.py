@@ -81,8 +81,8 @@ class RunWorkflow:
         :func:`~anyio_workflow.temporal.result` reads as a ``WorkflowResult``).
 
         Cancellation (of the Temporal workflow): the agents running are cancelled (each
-        cancellation waited for), the auditors record the cancelled run, then the
-        cancellation propagates."""
+        cancellation waited for), the auditors record the cancelled run, and the summary
+        says ``cancelled``: what a run cancelled from outside had done stays readable."""
         plan = self._plan = await workflow.execute_activity(
             PLAN, request, start_to_close_timeout=timedelta(seconds=60),
             retry_policy=RetryPolicy(initial_interval=timedelta(seconds=0.5),
@@ -100,8 +100,9 @@ class RunWorkflow:
                 await self._phase_of("executor", deadline)
             if self._status is None:
                 self._settle()
-        except BaseException:  # the workflow was cancelled: record it, then go
+        except BaseException:  # the workflow was cancelled: its agents stop, it is recorded
             self._status = "cancelled"
+            self._error = {"type": "RunCancelled", "message": "the run was cancelled"}
             running = self._running
             for handle in running:
                 handle.cancel()
@@ -109,8 +110,6 @@ class RunWorkflow:
                 await workflow.wait(list(running))
             for handle, name in running.items():
                 self._collect(name, handle)
-            await self._audit()
-            raise
         await self._audit()
         info = workflow.info()
         return {

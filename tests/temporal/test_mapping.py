@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import anyio
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,7 +27,7 @@ from anyio_workflow import (
     WorkflowResult,
 )
 from anyio_workflow.devnet import EvmDevnet
-from anyio_workflow.errors import DeadlinePassed, RemoteAgentError
+from anyio_workflow.errors import DeadlinePassed, NotFound, RemoteAgentError, RunCancelled
 from anyio_workflow.evm import LocalSigner, TxRequest, to_checksum
 from anyio_workflow.temporal import TemporalDevServer, connect, on_asyncio, result, worker
 from anyio_workflow.testing import assert_exactly_once, assert_record_complete
@@ -226,3 +227,48 @@ async def test_any_crew_ends_on_temporal_as_it_ends_in_one_process(
         decided = {AgentStatus.VETOED, AgentStatus.FAILED}
         if theirs.status in decided or local.status is RunStatus.SUCCEEDED:
             assert mine.status is theirs.status, mine.agent
+
+
+async def test_a_run_cancelled_from_outside_stops_its_agents_and_is_recorded(
+    temporal_server: TemporalDevServer, tmp_path: Path
+) -> None:
+    run = uuid.uuid4().hex
+    agents = [Agent("slow", Role.EXECUTOR, "sleep"), Agent("quick", Role.EXECUTOR, "ok")]
+    workflow = durable_workflow(agents, tmp_path, config={"retry": FAST})
+    name = queue()
+
+    async def scenario() -> WorkflowResult:
+        client = await connect(temporal_server.address)
+        with anyio.fail_after(60):
+            async with worker(client, name, {"w": workflow}, heartbeat_timeout=2):
+                handle = await workflow.submit(client, {"action": "x", "params": {"run": run}},
+                                               task_queue=name)  # fmt: skip
+                while (await handle.query("progress"))["agents"].get("quick") != "succeeded":  # noqa: ASYNC110  (polls the run)
+                    await anyio.sleep(0.05)
+                await handle.cancel()
+                return await result(handle)
+
+    found = await on_asyncio(scenario)
+    assert found.status is RunStatus.CANCELLED
+    assert isinstance(found.error, RunCancelled)
+    assert found.outcome("slow").status is AgentStatus.CANCELLED
+    assert found.outcome("quick").status is AgentStatus.SUCCEEDED
+    assert found.outcome("AuditorAgent").status is AgentStatus.SUCCEEDED  # recorded
+    assert found.duration < 20
+
+
+async def test_a_run_its_workers_cannot_plan_raises_that_error(
+    temporal_server: TemporalDevServer, tmp_path: Path
+) -> None:
+    workflow = durable_workflow([Agent("a", Role.EXECUTOR, "ok")], tmp_path)
+    name = queue()
+
+    async def scenario() -> WorkflowResult:
+        client = await connect(temporal_server.address)
+        with anyio.fail_after(60):
+            async with worker(client, name, {"w": workflow}):
+                handle = await workflow.submit(client, "x", task_queue=name, workflow="nope")
+                return await result(handle)
+
+    with pytest.raises(NotFound, match="workflow: 'nope' is not served here"):
+        await on_asyncio(scenario)
