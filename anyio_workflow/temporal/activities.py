@@ -36,9 +36,9 @@ from .workflow import ATTEMPT, PLAN
 
 __all__ = ["Activities"]
 
-_HELD = "AgentHeld"
-"""The error type of an attempt that found its agent held by another attempt (a worker
-Temporal gave up on that is still running it): retried."""
+_HELD_POLL = 0.2
+"""Seconds between two looks at an agent held by another attempt (one Temporal gave up on,
+in a worker that still runs it); the holder's death frees it at once."""
 
 
 class Activities:
@@ -136,13 +136,15 @@ class Activities:
         agent = request["agent"]
         key = f"{run}/{agent}"
         task = Task.model_validate(request["task"])
-        try:
-            earlier = await journal.begin(
-                key, run_id=f"{request['run_id']}:{info.attempt}", task=request["task"],
-                agents=[agent],
-            )  # fmt: skip
-        except DuplicateRunError as exc:
-            raise ApplicationError(exc.short_message, type=_HELD) from None
+        while True:  # an attempt Temporal gave up on may still run: wait until it lets go
+            try:
+                earlier = await journal.begin(
+                    key, run_id=f"{request['run_id']}:{info.attempt}", task=request["task"],
+                    agents=[agent],
+                )  # fmt: skip
+                break
+            except DuplicateRunError:  # heart-beating meanwhile; a dead holder's lock is free
+                await anyio.sleep(_HELD_POLL)
         try:
             if earlier is not None and earlier.status == AgentStatus.SUCCEEDED.value:
                 record = earlier.outcomes.get(agent)
