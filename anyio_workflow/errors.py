@@ -41,6 +41,7 @@ pydantic model rejects raises pydantic's ``ValidationError``, which names the fi
     │   └── RunTimedOut                the run's deadline passed
     ├── RecordNotStored                a run's ``error`` when its auditors did not record it
     ├── RemoteAgentError               an agent's error from a Temporal worker, of a foreign class
+    ├── TemporalError                  Temporal could not be reached, or refused a call
     ├── DeadlinePassed                 a timed-out run's ``error``: which agents it cut short
     ├── RunCancelled                   a run cancelled from outside (on Temporal): its ``error``
     ├── TransactionError               something failed after a broadcast; .hashes, .receipt
@@ -141,6 +142,7 @@ __all__ = [
     "RecordNotStored",
     "RemoteAgentError",
     "RunCancelled",
+    "TemporalError",
     "RequestTimeout",
     "ResponseTooLarge",
     "ResourceNotFound",
@@ -385,6 +387,14 @@ class RemoteAgentError(AnyioWorkflowError):
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(f"{kind}: {message}")
         self.kind = kind
+
+
+class TemporalError(AnyioWorkflowError):
+    """Temporal could not be reached, or refused a call (connect, submit, a signal, a
+    query, a wait for a result): what it said. Transient: an agent that met it (waiting
+    for approvals, say) is tried again."""
+
+    transient = True
 
 
 class RecordNotStored(AnyioWorkflowError):

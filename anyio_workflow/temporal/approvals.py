@@ -20,6 +20,7 @@ from temporalio import activity
 from ..compliance.approvals import Approval, approval_of
 from ..compliance.safe import SafeTx
 from ..errors import UsageError
+from .client import temporal_errors
 
 __all__ = ["TemporalApprovals"]
 
@@ -47,8 +48,10 @@ class TemporalApprovals:
         if run is None:
             raise UsageError("TemporalApprovals: this activity belongs to no workflow")
         handle = activity.client().get_workflow_handle(run)
+        with temporal_errors(f"approvals of {run}"):  # transient: the wait tries again
+            signalled = await handle.query("approvals")
         found, unreadable = [], []
-        for raw in await handle.query("approvals"):
+        for raw in signalled:
             try:
                 approval = approval_of(tx, raw)
             except (KeyError, TypeError, ValueError) as exc:  # not one of send_approval's

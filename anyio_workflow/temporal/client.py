@@ -9,7 +9,8 @@ thread of their own (``anyio.to_thread.run_sync(anyio.run, fn, backend="asyncio"
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from functools import partial
 from typing import Any, TypeVar
 
@@ -25,17 +26,32 @@ from temporalio.exceptions import (
     TerminatedError,
     WorkflowAlreadyStartedError,
 )
+from temporalio.exceptions import TemporalError as TemporalSdkError
+from temporalio.service import RPCError
 
 from ..compliance.approvals import Approval
 from ..compliance.safe import SafeTx
 from ..core.status import RunStatus
 from ..core.task import Task, TaskLike
-from ..errors import RemoteAgentError, RunCancelled
+from ..errors import RemoteAgentError, RunCancelled, TemporalError
 from ..workflow.result import WorkflowResult
 from .codec import error_from_json, outcome_from_json
 from .workflow import WORKFLOW
 
-__all__ = ["on_asyncio", "result", "send_approval", "signalled", "submit"]
+__all__ = ["on_asyncio", "result", "send_approval", "signalled", "submit", "temporal_errors"]
+
+
+@contextmanager
+def temporal_errors(what: str) -> Iterator[None]:
+    """Temporal's refusals inside the block as :class:`~anyio_workflow.errors.TemporalError`
+    (``what`` says which call): every error of ours derives from ``AnyioWorkflowError``."""
+    try:
+        yield
+    except (RPCError, TemporalSdkError) as exc:
+        if isinstance(exc, WorkflowFailureError | WorkflowAlreadyStartedError):
+            raise  # a run's own end, and a run already there: their callers decide
+        raise TemporalError(f"{what}: {type(exc).__name__}: {exc}".splitlines()[0]) from exc
+
 
 T = TypeVar("T")
 
@@ -74,11 +90,12 @@ async def submit(
     key = id or model.idempotency_key or f"anyio-workflow-{uuid.uuid4().hex}"
     request = {"workflow": workflow, "task": model.model_dump(mode="json")}
     try:
-        return await client.start_workflow(
-            WORKFLOW, request, id=key, task_queue=task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        )  # fmt: skip
+        with temporal_errors(f"submit {key}"):
+            return await client.start_workflow(
+                WORKFLOW, request, id=key, task_queue=task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )  # fmt: skip
     except WorkflowAlreadyStartedError:  # it ran and finished: that run is the answer
         return client.get_workflow_handle(key)
 
@@ -97,7 +114,8 @@ async def result(
 
     Cancellation: only the wait is abandoned; the run goes on."""
     try:
-        summary = await handle.result()
+        with temporal_errors(f"result of {handle.id}"):
+            summary = await handle.result()
     except WorkflowFailureError as failure:
         raise _cause(failure) from None
     outcomes = [outcome_from_json(o, trusted) for o in summary["outcomes"]]
@@ -129,12 +147,16 @@ async def send_approval(client: Client, workflow_id: str, tx: SafeTx, approval: 
 
     Cancellation: cancelled before Temporal answered, the signal may or may not be in;
     sending it again is harmless (an owner's second approval does not count twice)."""
-    await client.get_workflow_handle(workflow_id).signal("approve", approval.as_json(tx))
+    with temporal_errors(f"approve {workflow_id}"):
+        await client.get_workflow_handle(workflow_id).signal("approve", approval.as_json(tx))
 
 
 async def signalled(client: Client, workflow_id: str) -> list[dict[str, Any]]:
     """The approvals signalled to the run so far, as sent (who signed what).
 
     Cancellation: a query; cancelled, nothing changed."""
-    found: list[dict[str, Any]] = await client.get_workflow_handle(workflow_id).query("approvals")
+    with temporal_errors(f"approvals of {workflow_id}"):
+        found: list[dict[str, Any]] = await client.get_workflow_handle(workflow_id).query(
+            "approvals"
+        )
     return found

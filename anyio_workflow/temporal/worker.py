@@ -22,7 +22,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from ..errors import NotFound, UsageError
+from ..errors import NotFound, TemporalError, UsageError
 from ..workflow.engine import AsyncWorkflow
 from .activities import Activities
 from .workflow import RunWorkflow
@@ -113,8 +113,14 @@ async def worker(
 async def connect(address: str, namespace: str = "default") -> Client:
     """A Temporal client of ``address`` (``host:port``).
 
+    Raises :class:`~anyio_workflow.errors.TemporalError` when it cannot connect.
+
     Cancellation: cancelled while connecting, nothing is left open."""
-    return await Client.connect(address, namespace=namespace)
+    try:
+        return await Client.connect(address, namespace=namespace)
+    except RuntimeError as exc:  # the SDK's "Failed client connect: ..."
+        detail = str(exc).splitlines()[0][:300]
+        raise TemporalError(f"temporal: cannot connect to {address}: {detail}") from None
 
 
 async def run_worker(

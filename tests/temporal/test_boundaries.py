@@ -13,19 +13,28 @@ from pydantic import ValidationError
 
 from anyio_workflow import AgentOutcome, AgentStatus, AsyncWorkflow, BaseAgent, Role
 from anyio_workflow.compliance import SafeTx
+from anyio_workflow.devnet import free_port
 from anyio_workflow.errors import (
     AttemptTimeout,
     InvalidArgument,
     NotFound,
     RemoteAgentError,
     StepBudgetExceeded,
+    TemporalError,
     TransactionError,
     TransientError,
     UsageError,
     Veto,
     is_transient,
 )
-from anyio_workflow.temporal import TemporalApprovals, load_workflows, submit, worker
+from anyio_workflow.temporal import (
+    TemporalApprovals,
+    connect,
+    load_workflows,
+    on_asyncio,
+    submit,
+    worker,
+)
 from anyio_workflow.temporal.codec import (
     error_from_json,
     error_json,
@@ -68,6 +77,12 @@ async def test_a_malformed_task_is_refused_before_temporal_is_asked() -> None:
         await submit(None, {"action": "pay", "chain_id": "not a chain"}, task_queue="q")  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="valid dictionary or instance of Task"):
         await AsyncWorkflow([Noop()]).submit(None, 42, task_queue="q")  # type: ignore[arg-type]
+
+
+async def test_an_unreachable_temporal_is_our_error_naming_the_address() -> None:
+    port = free_port()  # nothing listens there
+    with pytest.raises(TemporalError, match=rf"cannot connect to 127.0.0.1:{port}"):
+        await on_asyncio(connect, f"127.0.0.1:{port}")
 
 
 async def test_temporal_approvals_outside_a_run_on_temporal_say_so() -> None:
