@@ -380,9 +380,12 @@ class AsyncWorkflow:
         chosen = planned[agent]
         known = {o.agent: o for o in outcomes if o.agent != agent}
         outcome = AgentOutcome(agent=agent, role=chosen.role)
-        everyone = [known.get(name) or outcome for name in planned]
-        if all(o is not outcome for o in everyone):
-            everyone.append(outcome)
+        # In plan order: the agent's own outcome where it stands, the others as known (or
+        # pending: a phase still to come).
+        everyone = [
+            outcome if name == agent else known.get(name) or AgentOutcome(agent=name, role=a.role)
+            for name, a in planned.items()
+        ]
 
         def context(clients: Mapping[ChainRef, JsonRpcClient]) -> WorkflowContext:
             ctx = WorkflowContext(
@@ -399,7 +402,7 @@ class AsyncWorkflow:
             return self._clients if self._clients is not None else await self._rpc.open(stack)
 
         follow = min(self.config.follow_pending, self.config.audit_timeout / 2)
-        return AgentAttempt(chosen, outcome, context, clients, key=key, follow=follow)
+        return AgentAttempt(chosen, outcome, context, clients, follow=follow)
 
     async def resume(self, key: str) -> WorkflowResult:
         """Run again the run the journal knows under ``key`` (its idempotency key, or the

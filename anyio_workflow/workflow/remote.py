@@ -23,7 +23,6 @@ from ..core.outcome import AgentOutcome, Attempt
 from ..core.roles import Role
 from ..core.status import AgentStatus
 from ..errors import StepBudgetExceeded, Veto, is_transient, single_error
-from ..journal.journal import FINAL
 from ..rpc.client import JsonRpcClient
 from .context import CURRENT_AGENT, CURRENT_PROTECTION, WorkflowContext
 
@@ -37,7 +36,7 @@ class AgentAttempt:
     """One call of one agent's ``execute``, with a context of its own; made by
     :meth:`AsyncWorkflow.attempt <anyio_workflow.AsyncWorkflow.attempt>`. After
     :meth:`run` (however it ended, cancellation included), :attr:`outcome` says how it
-    went and :meth:`sent` what it, and every attempt of the same agent before it, sent."""
+    went; what it sent is in the workflow's journal, under the run's key."""
 
     def __init__(
         self,
@@ -46,12 +45,10 @@ class AgentAttempt:
         make_context: Callable[[Mapping[ChainRef, JsonRpcClient]], WorkflowContext],
         open_clients: Callable[[AsyncExitStack], Any],
         *,
-        key: str,
         follow: float,
     ) -> None:
         self.agent = agent
         self.outcome = outcome
-        self.key = key
         self.transient = False
         """Whether the attempt failed with a transient error (another may succeed)."""
         self.steps = 0
@@ -66,8 +63,8 @@ class AgentAttempt:
     async def run(self) -> None:
         """Call the agent once. Its error is not raised: it is in :attr:`outcome`.
 
-        Cancellation: propagates once the agent has been cancelled; :meth:`sent` still
-        lists what it sent (an auditor's follow of earlier transactions is abandoned)."""
+        Cancellation: propagates once the agent has been cancelled; what it sent stays in
+        the journal (an auditor's follow of earlier transactions is abandoned)."""
         outcome = self.outcome
         async with AsyncExitStack() as stack:
             ctx = self._ctx = self._make_context(await self._open_clients(stack))
@@ -102,24 +99,3 @@ class AgentAttempt:
                 outcome.status, outcome.output = AgentStatus.SUCCEEDED, output
             finally:
                 self.steps, self.exhausted = ctx.steps, ctx.exhausted
-
-    def sent(self) -> list[Sent]:
-        """What this agent sent in this attempt and, as its journal knows, in every
-        attempt before it: ``(agent, chain, hash, settled)``."""
-        ctx = self._ctx
-        if ctx is None:
-            return []
-        name = self.outcome.agent
-        unsettled = {tx_hash for _, _, tx_hash in ctx.unsettled()}
-        found: dict[str, Sent] = {}
-        journal = ctx.journal.journal
-        if journal is not None:
-            for entry in journal.entries(self.key):
-                if entry.agent == name:
-                    for tx_hash in entry.pending:
-                        found[tx_hash] = (name, entry.chain_id, tx_hash, entry.state in FINAL)
-        for agent, chain, tx_hash in ctx.sent():
-            if agent == name:
-                known = found.get(tx_hash, (name, chain, tx_hash, False))[3]
-                found[tx_hash] = (name, chain, tx_hash, known or tx_hash not in unsettled)
-        return list(found.values())
