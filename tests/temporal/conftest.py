@@ -4,6 +4,7 @@ from the pip-installed CLI, on free loopback ports. Skipped, with the reason, wh
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,12 +13,20 @@ from typing import Any
 import anyio.from_thread
 import pytest
 
-pytest.importorskip("temporalio", reason="the temporal extra is not installed")
+# CI installs the extra (the dev extra pulls it in): there, a missing piece fails the run
+# instead of skipping these tests into a green one.
+IN_CI = os.environ.get("CI", "").lower() == "true"
+try:
+    import temporalio  # noqa: F401
+except ImportError:
+    if IN_CI:
+        raise
+    pytest.skip("the temporal extra is not installed", allow_module_level=True)
 
-from anyio_workflow import AsyncWorkflow, AsyncWorkflowConfig, BaseAgent
-from anyio_workflow.errors import NotFound
-from anyio_workflow.evm import NonceManagers
-from anyio_workflow.temporal import TemporalDevServer, find_temporal
+from anyio_workflow import AsyncWorkflow, AsyncWorkflowConfig, BaseAgent  # noqa: E402
+from anyio_workflow.errors import NotFound  # noqa: E402
+from anyio_workflow.evm import NonceManagers  # noqa: E402
+from anyio_workflow.temporal import TemporalDevServer, find_temporal  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -25,6 +34,8 @@ def temporal_server() -> Iterator[TemporalDevServer]:
     try:
         find_temporal()
     except NotFound as exc:
+        if IN_CI:
+            raise
         pytest.skip(f"no Temporal dev server: {exc.short_message}")
     with anyio.from_thread.start_blocking_portal("asyncio") as portal:
         server = TemporalDevServer()
