@@ -42,7 +42,9 @@ def measure(backend: str, examples: int) -> dict[str, Any]:
     @workflow_property(
         backends=(backend,),  # type: ignore[arg-type]
         faults=faults(reorgs=backend == "revm", crashes=True),
-        hypothesis_settings=settings(max_examples=examples, database=None, derandomize=True),
+        # Fresh examples every run, none replayed from a database and none retried: a
+        # failure, flaky or not, fails the run (issue 26).
+        hypothesis_settings=settings(max_examples=examples, database=None, derandomize=False),
     )
     async def pays_once(env: WorkflowEnv) -> None:
         payouts = [Payout(env.accounts[1 + i % 9].address, 10**12 + i) for i in range(PAYOUTS)]

@@ -53,7 +53,7 @@ from ..errors import (
     TransactionError,
     WrongChainError,
 )
-from ..journal.journal import Journal, JournalEntry, TxState
+from ..journal.journal import Journal, JournalEntry, TxState, given_back_unless_settled
 from ..rpc.client import JsonRpcClient
 from ..rpc.eth import EthRpc
 from .accounts import Signer
@@ -302,7 +302,8 @@ class TxSender:
                 request=recorded,
             )  # fmt: skip
             if before is not None and before.state is not TxState.INTENT:
-                return await self._resume(request, before)
+                with given_back_unless_settled(self.durable, before.intent):
+                    return await self._resume(request, before)
             if before is not None:
                 intent = before.intent  # recorded, never signed: sign it now
             else:
@@ -310,12 +311,14 @@ class TxSender:
                     run_id=self.labels[0], agent=self.labels[1], chain_id=self.chain_id,
                     account=self.signer.address, request=recorded,
                 )  # fmt: skip
-            await self._claim_journaled_nonces()
-        if self.queue is None:
-            return await self._send(request, gas, quote, intent)
-        deadline = anyio.current_time() + self.receipt_timeout
-        async with self.queue.slot(self.fee_strategy, deadline):
-            return await self._send(request, gas, quote, intent)
+        with given_back_unless_settled(self.durable, intent):
+            if self.durable is not None:
+                await self._claim_journaled_nonces()
+            if self.queue is None:
+                return await self._send(request, gas, quote, intent)
+            deadline = anyio.current_time() + self.receipt_timeout
+            async with self.queue.slot(self.fee_strategy, deadline):
+                return await self._send(request, gas, quote, intent)
 
     async def _send(
         self, request: TxRequest, gas: int, quote: FeeQuote, intent: str | None = None

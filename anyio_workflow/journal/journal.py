@@ -22,6 +22,8 @@ import sqlite3
 import threading
 import uuid
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from pathlib import Path
@@ -34,7 +36,14 @@ from ..core.filelock import try_lock
 from ..errors import DuplicateRunError, InvalidArgument, JournalError, NotFound
 from .runs import RUN_KINDS, AgentRecord, RunRecord, fold_run, keep, restore
 
-__all__ = ["Journal", "JournalEntry", "MemoryJournal", "SqliteJournal", "TxState"]
+__all__ = [
+    "Journal",
+    "JournalEntry",
+    "MemoryJournal",
+    "SqliteJournal",
+    "TxState",
+    "given_back_unless_settled",
+]
 
 
 class TxState(StrEnum):
@@ -56,6 +65,7 @@ class TxState(StrEnum):
 
 
 FINAL = frozenset({TxState.MINED, TxState.REPLACED, TxState.DROPPED, TxState.FAILED})
+_PAID_NOTHING = frozenset({TxState.REPLACED, TxState.DROPPED, TxState.FAILED})
 _MOVES: dict[TxState, frozenset[TxState]] = {
     TxState.INTENT: frozenset({TxState.SIGNED, TxState.FAILED}),
     # "refused" is the move back: those bytes cannot be mined, the intent is open again.
@@ -149,15 +159,23 @@ def _fold(entry: JournalEntry | None, event: dict[str, Any], raw: bytes | None) 
 class Journal(ABC):
     """Where transaction intents are recorded before each step acts.
 
-    Cancellation: a write that was cancelled may still be committed (with the writes it
-    was grouped with); the caller that was cancelled does not act on it, and a later
-    reader treats it as any other recorded state.
+    A journal object holds in memory what was written through it, in the order it was
+    written; its backend holds a prefix of that order (what is committed), and nothing
+    written is ever dropped while the object lives. A write that must be durable before
+    its caller acts (``signed``, ``refused``, a checkpoint, a run's start and end) returns
+    only once it is committed, or raises :class:`~anyio_workflow.errors.JournalError`.
+
+    Cancellation: such a write waits for its commit shielded (one commit: milliseconds),
+    so that its caller knows whether it may act; the cancellation is then delivered at the
+    caller's next checkpoint. A write that does not wait (``intent``, ``broadcast``,
+    ``mined``, an agent's end) is in memory at once and committed with the next commit.
     """
 
     def __init__(self, *, trusted: tuple[str, ...] = ()) -> None:
         self._entries: dict[str, JournalEntry] = {}
         self._runs: dict[str, RunRecord] = {}
         self._taken: set[str] = set()  # intents matched to a send in this process
+        self._position: dict[str, int] = {}  # intent -> its place in the recording order
         # (run, agent, chain) -> the intents nobody in this process has taken, in order
         self._open: dict[tuple[str, str, int | str], list[str]] = {}
         self._unsettled: dict[str, JournalEntry] = {}  # signed or broadcast, not settled
@@ -183,6 +201,7 @@ class Journal(ABC):
             raise DuplicateRunError(key)
         self._hold(key)
         self._held.add(key)
+        self.retake(key)  # run here before, by this object: its sends meet what it sent
         try:
             await self.refresh()  # another process may have written since this one read
             earlier = self._runs.get(key)
@@ -209,7 +228,9 @@ class Journal(ABC):
 
     async def checkpoint(self, key: str, agent: str, name: str, value: Any) -> None:
         """Record an agent's step ``name`` with its value, durably: once this returns, a
-        resumed run finds it (:meth:`checkpoint_value`) instead of doing the step again."""
+        resumed run finds it (:meth:`checkpoint_value`) instead of doing the step again.
+
+        Cancellation: as :meth:`signed`: durable when this returns, even cancelled."""
         data = keep(value)
         if data is None:
             raise InvalidArgument(f"checkpoint {name!r}: its value cannot be pickled")
@@ -240,8 +261,20 @@ class Journal(ABC):
         with anyio.CancelScope(shield=True):
             await self._append({"kind": "finished", "key": key, "status": status}, None)
 
+    async def hand_over(self, key: str) -> None:
+        """Commit what this object queued, then :meth:`release` run ``key``: whoever holds
+        it next (another process) reads everything written under it. A holder that let go
+        with states still queued would commit them later, after the next holder's, and
+        the file would show a state moving backward (``mined`` then ``broadcast``), which
+        no reader can fold. Cancellation: shielded; it completes."""
+        try:
+            await self.flush()
+        finally:
+            self.release(key)
+
     def release(self, key: str) -> None:
-        """Let go of run ``key`` (see :meth:`begin`)."""
+        """Let go of run ``key`` (see :meth:`begin`) at once, with nothing committed: for a
+        run that wrote nothing since :meth:`begin`; otherwise :meth:`hand_over`."""
         if key in self._held:
             self._held.discard(key)
             self._unhold(key)
@@ -275,7 +308,10 @@ class Journal(ABC):
     ) -> str:
         """Record that ``agent`` of ``run_id`` is to send ``request``; its intent id. The
         record is committed with the next durable write (its signed bytes, at the latest):
-        an intent that dies unsigned may be signed afresh anyway."""
+        an intent that dies unsigned may be signed afresh anyway.
+
+        Cancellation: the intent is recorded before the first checkpoint; cancelled, it
+        stays recorded (and is committed with the next commit)."""
         intent = uuid.uuid4().hex
         self._taken.add(intent)  # the sender that asked owns it: no other may take it
         await self._append(
@@ -297,7 +333,12 @@ class Journal(ABC):
         fees: dict[str, int] | None = None,
     ) -> None:
         """Record signed bytes (with their gas and fee fields); durable when this returns:
-        only then may they be sent."""
+        only then may they be sent. Raises :class:`~anyio_workflow.errors.JournalError`
+        when they cannot be made durable: they must not be sent.
+
+        Cancellation: shielded until the bytes are committed (one commit), so that the
+        caller knows they are durable, and that their nonce is spent; the cancellation
+        comes at the caller's next checkpoint."""
         event = {"kind": "signed", "intent": intent, "nonce": nonce, "hash": tx_hash,
                  "gas": gas, "fees": fees or {}}  # fmt: skip
         await self._append(event, raw)
@@ -307,7 +348,9 @@ class Journal(ABC):
     ) -> None:
         """Record that the intent is now ``state`` (``broadcast``, or a final state), with
         the hash concerned. ``wait=False`` queues it for the next commit instead of making
-        one: for states a resume finds out from the chain anyway (broadcast, mined)."""
+        one: for states a resume finds out from the chain anyway (broadcast, mined).
+
+        Cancellation: with ``wait``, as :meth:`signed`; without it, as :meth:`intent`."""
         if state in (TxState.INTENT, TxState.SIGNED):
             raise InvalidArgument(f"state: use intent() or signed() for {state}")
         event = {"kind": state.value, "intent": intent, "hash": tx_hash}
@@ -315,7 +358,9 @@ class Journal(ABC):
 
     async def refused(self, intent: str, tx_hash: str) -> None:
         """Record that a node refused ``tx_hash`` outright (it can never be mined): the
-        intent may be signed afresh. Record it before freeing the nonce."""
+        intent may be signed afresh. Record it before freeing the nonce.
+
+        Cancellation: as :meth:`signed`: durable when this returns, even cancelled."""
         await self._append({"kind": "refused", "intent": intent, "hash": tx_hash}, None)
 
     def entry(self, intent: str) -> JournalEntry:
@@ -358,6 +403,34 @@ class Journal(ABC):
         self._taken.add(entry.intent)
         return entry
 
+    def give_back(self, intent: str) -> None:
+        """Say that the send which took or recorded ``intent`` ended with an exception (an
+        error, or cancellation: an attempt's timeout, a fail-fast sibling): a later send of
+        the same request by the same agent in this process takes it again (:meth:`take`),
+        and so meets what was signed for it (its receipt when it was mined, its bytes when
+        they may be on their way) instead of paying afresh on another nonce. An intent that
+        paid nothing (failed, replaced, dropped) stays taken: a later send may pay anew."""
+        entry = self._entries.get(intent)
+        if entry is None or entry.state in _PAID_NOTHING or intent not in self._taken:
+            return
+        self._taken.discard(intent)
+        candidates = self._open.setdefault((entry.run_id, entry.agent, entry.chain_id), [])
+        candidates.append(intent)
+        candidates.sort(key=self._position.__getitem__)  # in the order they were recorded
+
+    def retake(self, run_id: str, agent: str | None = None) -> None:
+        """An attempt of ``agent`` (by default, of every agent) of ``run_id`` starts again
+        in this process (a retry, a resumed run): every intent they recorded before may
+        be taken again, as by a process that reads the journal afresh, so that each send
+        of the new attempt meets one (its receipt when it was mined, its bytes when they
+        may be on their way) instead of paying again. An attempt cancelled after its
+        payment was mined, and retried, paid it twice before (issue 26)."""
+        for intent in [
+            i for i in self._taken
+            if self._entries[i].run_id == run_id and agent in (None, self._entries[i].agent)
+        ]:  # fmt: skip
+            self.give_back(intent)
+
     def unsettled(self) -> list[JournalEntry]:
         """The intents that were signed and not settled: what a resume must reconcile."""
         return list(self._unsettled.values())
@@ -386,6 +459,8 @@ class Journal(ABC):
     def _index(self, entry: JournalEntry, *, new: bool) -> None:
         """Keep what :meth:`take` and :meth:`unsettled` look up current: each costs the
         intents it may return, not every intent of the journal."""
+        if new:
+            self._position[entry.intent] = len(self._position)
         if new and entry.intent not in self._taken:
             self._open.setdefault((entry.run_id, entry.agent, entry.chain_id), []).append(
                 entry.intent
@@ -425,6 +500,19 @@ class Journal(ABC):
     @abstractmethod
     async def aclose(self) -> None:
         """Release the journal's resources. Cancellation: shielded; it completes."""
+
+
+@contextmanager
+def given_back_unless_settled(journal: Journal | None, intent: str | None) -> Iterator[None]:
+    """Around a send of ``intent``: when it ends with an exception (cancellation
+    included), :meth:`Journal.give_back` the intent, so that the agent's retry in this
+    process meets what was signed for it. Nothing when there is no journal or intent."""
+    try:
+        yield
+    except BaseException:
+        if journal is not None and intent is not None:
+            journal.give_back(intent)
+        raise
 
 
 class MemoryJournal(Journal):
@@ -503,6 +591,7 @@ class SqliteJournal(Journal):
         self._loop: object = None
         self._seq = 0  # the last row read or written by this object
         self._locks: dict[str, int] = {}  # run key -> the file descriptor holding it
+        self._broken: JournalError | None = None  # a commit failed: no more writes
         self.commits = 0
         """How many commits (and so fsyncs) the journal made: a measure of grouping."""
         self._apply_rows(self._new_rows())
@@ -530,6 +619,8 @@ class SqliteJournal(Journal):
         """Read the rows other processes appended since this object last read.
         Cancellation: the read completes in its thread; its rows are applied by the next
         refresh or commit."""
+        if self._broken is not None:
+            raise self._broken
         try:
             await anyio.to_thread.run_sync(self._read_foreign)
         finally:
@@ -566,38 +657,61 @@ class SqliteJournal(Journal):
             os.close(fd)  # closing the descriptor releases its lock (and so does dying)
 
     async def _append(self, event: dict[str, Any], raw: bytes | None, *, wait: bool = True) -> None:
+        if self._broken is not None:
+            raise self._broken
         checked = self._check(event, raw)
+        # Queued and applied in one step, with no checkpoint between: what this object
+        # holds in memory is what it queued, in the order it queued it, and the file holds
+        # a prefix of that order (a reader of the file never sees a write before one that
+        # came earlier here).
         write = self._last = _Write(event, raw)
         self._queue.append(write)
-        if not wait:  # committed, in order, with the next write that waits
-            self._apply(event, raw, checked)
+        self._apply(event, raw, checked)
+        if not wait:  # committed, in order, with the next commit
             await anyio.lowlevel.checkpoint()
             return
-        await self._committed(write)
+        with anyio.CancelScope(shield=True):  # the caller must know: durable, or an error
+            await self._committed(write)
         if write.error is not None:
             raise write.error
-        self._apply(event, raw, checked)
 
     async def _committed(self, write: _Write) -> None:
-        """Return once ``write`` is committed. With no commit under way the caller leads
-        one, of everything queued; otherwise it waits for the commit under way to end
-        (which wakes every waiter at once) and looks again. A chain of lock hand-offs,
-        one waiter per turn of the event loop, cost a busy loop milliseconds a send."""
+        """Return once ``write`` is committed, or with ``write.error`` set when it cannot
+        be. With no commit under way the caller leads one, of everything queued;
+        otherwise it waits for the commit under way to end (which wakes every waiter at
+        once) and looks again. A chain of lock hand-offs, one waiter per turn of the event
+        loop, cost a busy loop milliseconds a send.
+
+        Cancellation: called shielded (a leader cancelled before its thread started would
+        leave its batch unwritten while its waiters, woken, acted on it: issue 26); the
+        commit itself is shielded too, so that no caller can break that."""
         while not write.done:
+            if self._broken is not None:
+                write.error = self._broken
+                return
             if self._committing:
                 await self._ended().wait()
                 continue
             self._committing = True
             batch, self._queue = self._queue, []
             try:
-                await anyio.to_thread.run_sync(self._commit, batch)
-            except Exception as exc:  # not written: every writer of the batch hears it
-                for w in batch:
-                    w.error = exc
-                raise
-            finally:  # cancelled, the thread still finished its commit: the batch is done
+                with anyio.CancelScope(shield=True):
+                    await anyio.to_thread.run_sync(self._commit, batch)
+            except Exception as exc:
+                # Not known to be written, nor known not to be (a failed fsync may have
+                # left it on disk): this object can no longer say what the file holds.
+                self._broken = JournalError(
+                    f"journal {self.path.name}: a commit failed ({exc}); nothing more is "
+                    "written through this journal object. What is on disk is intact: "
+                    "open the file again to go on."
+                )
+                for w in (*batch, *self._queue):
+                    w.error = self._broken
+                self._queue = []
+            else:
                 for w in batch:
                     w.done = True
+            finally:
                 self._committing = False
                 ended, self._signal = self._ended(), None
                 ended.set()
@@ -612,15 +726,20 @@ class SqliteJournal(Journal):
         return self._signal
 
     async def flush(self) -> None:
-        """Commit what is queued (states recorded with ``wait=False``). Cancellation:
+        """Commit what is queued (states recorded with ``wait=False``); raises
+        :class:`~anyio_workflow.errors.JournalError` when it cannot. Cancellation:
         shielded; it completes."""
         with anyio.CancelScope(shield=True):
             if self._last is not None:
                 await self._committed(self._last)
+        if self._broken is not None:
+            raise self._broken
 
     def _queued(self, event: dict[str, Any], raw: bytes | None) -> None:
-        write = _Write(event, raw)
-        self._queue.append(write)
+        if self._broken is not None:
+            raise self._broken
+        self._last = _Write(event, raw)
+        self._queue.append(self._last)
 
     def _commit(self, batch: list[_Write]) -> None:
         """Append ``batch`` in one transaction, reading first the rows other processes
@@ -658,11 +777,38 @@ class SqliteJournal(Journal):
         """Commit what is queued, then close the file (and let go of any run still held).
         Cancellation: shielded."""
         with anyio.CancelScope(shield=True):
-            await self.flush()
-            with self._db_lock:
-                self._db.close()
-            for key in list(self._held):
-                self.release(key)
+            try:
+                await self.flush()
+            finally:
+                with self._db_lock:
+                    self._db.close()
+                for key in list(self._held):
+                    self.release(key)
+
+    def abandon(self) -> None:
+        """Let go of the file at once, as a process that dies does: what is queued is
+        dropped, never committed; the connection and every run hold are closed (another
+        process may take the runs over); every later write raises
+        :class:`~anyio_workflow.errors.JournalError`, and so do the writes that were
+        waiting. The file keeps what was committed: a prefix of what this object wrote.
+        For fault injection (the property harness's
+        :class:`~anyio_workflow.testing.Crash`), and for a process that must stop writing
+        now.
+
+        Cancellation: not applicable; it does not wait, but for a commit already under way
+        in its thread (it ends first, as one in flight when a process dies may)."""
+        if self._broken is None:
+            self._broken = JournalError(
+                f"journal {self.path.name}: abandoned; nothing more is written through "
+                "this journal object"
+            )
+        for w in self._queue:
+            w.error = self._broken
+        self._queue = []
+        with self._db_lock:
+            self._db.close()
+        for key in list(self._held):
+            self.release(key)
 
     def __repr__(self) -> str:
         return f"<SqliteJournal {self.path} intents={len(self._entries)}>"

@@ -44,8 +44,9 @@ class Steps:
         (a retry, or a resumed run), the recorded value is returned and ``fn`` is not
         called. A step that raised records nothing: it runs again.
 
-        Cancellation: a step cancelled records nothing and runs again next time; one
-        cancelled while its value is recorded may or may not find it recorded then."""
+        Cancellation: a step cancelled while ``fn`` runs records nothing and runs again
+        next time; once ``fn`` returned, its value is recorded (the journal waits for its
+        commit shielded) and the cancellation comes at the caller's next checkpoint."""
         found, value = self.recorded(name)
         if found:
             return value  # type: ignore[no-any-return]
@@ -55,8 +56,9 @@ class Steps:
 
     async def record(self, name: str, value: Any) -> None:
         """Record ``value`` under ``name`` for this agent (durable when this returns, with a
-        journal). Cancellation: the value may still be committed (with the writes grouped
-        with it); the caller does not know, and must treat it as unrecorded."""
+        journal; :class:`~anyio_workflow.errors.JournalError` when it cannot be).
+        Cancellation: shielded until the value is committed (one commit: milliseconds), so
+        that the caller knows it is recorded; cancelled at its next checkpoint."""
         agent = self._agent()
         if self.journal is not None:
             await self.journal.checkpoint(self.key, agent, name, value)

@@ -190,83 +190,92 @@ class SolanaSender:
             raise InvalidArgument("instructions: at least one")
         entry: str | None = None
         sent: list[str] = []
-        if self.durable is not None:
-            recorded = intent if intent is not None else {
-                "instructions": [bytes(ix).hex() for ix in instructions]}  # fmt: skip
-            before = self._take(recorded)
-            if before is not None and before.state is not TxState.INTENT:
-                landed = await self._resume(before)
-                if landed is not None:
-                    return landed
-            if before is not None:  # nothing of it can land: it is signed afresh
-                entry, sent = before.intent, list(before.pending)
-        blockhash = await self.blockhash()
-        simulated = await self._simulate(instructions, blockhash.blockhash)
-        if _expired(simulated.err):  # our cached blockhash aged out: once more, fresh
-            blockhash = await self.blockhash(fresh=True)
+        try:
+            if self.durable is not None:
+                recorded = intent if intent is not None else {
+                    "instructions": [bytes(ix).hex() for ix in instructions]}  # fmt: skip
+                before = self._take(recorded)
+                entry = before.intent if before is not None else None
+                if before is not None and before.state is not TxState.INTENT:
+                    landed = await self._resume(before)
+                    if landed is not None:
+                        return landed
+                if before is not None:  # nothing of it can land: it is signed afresh
+                    entry, sent = before.intent, list(before.pending)
+            blockhash = await self.blockhash()
             simulated = await self._simulate(instructions, blockhash.blockhash)
-        if simulated.err is not None:
-            raise SimulationFailed(
-                -32002, f"Transaction simulation failed: {simulated.err}",
-                {"err": simulated.err, "logs": list(simulated.logs)},
-                method="simulateTransaction",
-            )  # fmt: skip
-        used = simulated.units_consumed or MAX_COMPUTE_UNITS
-        limit = min(MAX_COMPUTE_UNITS, math.ceil(used * self.margin) + 300)
-        price = await self.price(instructions)
-        if self.durable is not None and entry is None:
-            entry = await self.durable.intent(
-                run_id=self.labels[0], agent=self.labels[1], chain_id=self.chain_id,
-                account=self.signer.address, request=recorded,
-            )  # fmt: skip
-        for _ in range(self.max_resigns + 1):
-            tx = self._signed(instructions, limit, price, blockhash.blockhash)
-            while str(tx.signatures[0]) in self.signatures:  # the same bytes as another's
-                blockhash = await self._newer(blockhash)
-                tx = self._signed(instructions, limit, price, blockhash.blockhash)
-            signature = str(tx.signatures[0])
-            self.signatures.add(signature)
-            if entry is not None:  # durable before the bytes can reach a node
-                assert self.durable is not None
-                await self.durable.signed(
-                    entry, nonce=blockhash.last_valid_block_height, tx_hash=signature,
-                    raw=bytes(tx), gas=limit, fees={"computeUnitPrice": price},
+            if _expired(simulated.err):  # our cached blockhash aged out: once more, fresh
+                blockhash = await self.blockhash(fresh=True)
+                simulated = await self._simulate(instructions, blockhash.blockhash)
+            if simulated.err is not None:
+                raise SimulationFailed(
+                    -32002, f"Transaction simulation failed: {simulated.err}",
+                    {"err": simulated.err, "logs": list(simulated.logs)},
+                    method="simulateTransaction",
                 )  # fmt: skip
-            self.journal.append(signature)
-            sent.append(signature)
-            try:
-                await self.rpc.send_transaction(bytes(tx), skip_preflight=True)
-            except SimulationFailed as exc:
-                data = exc.data if isinstance(exc.data, dict) else None
-                if not _processed(data):  # refused: the node does not have these bytes
-                    self.journal.remove(signature)
-                    sent.remove(signature)
-                    self.signatures.discard(signature)  # they can never land
-                    if entry is not None:
-                        assert self.durable is not None
-                        await self.durable.refused(entry, signature)
-                    if not _expired(data):
-                        raise
+            used = simulated.units_consumed or MAX_COMPUTE_UNITS
+            limit = min(MAX_COMPUTE_UNITS, math.ceil(used * self.margin) + 300)
+            price = await self.price(instructions)
+            if self.durable is not None and entry is None:
+                entry = await self.durable.intent(
+                    run_id=self.labels[0], agent=self.labels[1], chain_id=self.chain_id,
+                    account=self.signer.address, request=recorded,
+                )  # fmt: skip
+            for _ in range(self.max_resigns + 1):
+                tx = self._signed(instructions, limit, price, blockhash.blockhash)
+                while str(tx.signatures[0]) in self.signatures:  # the same bytes as another's
+                    blockhash = await self._newer(blockhash)
+                    tx = self._signed(instructions, limit, price, blockhash.blockhash)
+                signature = str(tx.signatures[0])
+                self.signatures.add(signature)
+                if entry is not None:  # durable before the bytes can reach a node
+                    assert self.durable is not None
+                    await self.durable.signed(
+                        entry, nonce=blockhash.last_valid_block_height, tx_hash=signature,
+                        raw=bytes(tx), gas=limit, fees={"computeUnitPrice": price},
+                    )  # fmt: skip
+                self.journal.append(signature)
+                sent.append(signature)
+                try:
+                    await self.rpc.send_transaction(bytes(tx), skip_preflight=True)
+                except SimulationFailed as exc:
+                    data = exc.data if isinstance(exc.data, dict) else None
+                    if not _processed(data):  # refused: the node does not have these bytes
+                        self.journal.remove(signature)
+                        sent.remove(signature)
+                        self.signatures.discard(signature)  # they can never land
+                        if entry is not None:
+                            assert self.durable is not None
+                            await self.durable.refused(entry, signature)
+                        if not _expired(data):
+                            raise
+                        blockhash = await self.blockhash(fresh=True)
+                        continue
+                    # These very bytes are there already: a send retried after a lost answer
+                    # (no other sender of the run signs the same bytes: ``signatures``).
+                if entry is not None:
+                    assert self.durable is not None
+                    await self.durable.moved(entry, TxState.BROADCAST, signature, wait=False)
+                status = await self._confirm(signature, blockhash.last_valid_block_height)
+                if status is None:  # expired unseen: sign afresh
                     blockhash = await self.blockhash(fresh=True)
                     continue
-                # These very bytes are there already: a send retried after a lost answer
-                # (no other sender of the run signs the same bytes: ``signatures``).
+                return await self._landed(signature, status, sent, limit, price, entry)
+            if entry is not None:  # every signature expired unseen: nothing was paid
+                assert self.durable is not None
+                await self.durable.moved(entry, TxState.DROPPED)
+            self.settled.update(sent)
+            raise TransactionError(
+                f"no signature landed before its blockhash expired, {self.max_resigns + 1} times",
+                sent,
+            )
+        except BaseException:
+            # Not settled here: the agent's retry in this process meets what was signed
+            # for it (it may land yet) rather than paying afresh (issue 26).
             if entry is not None:
                 assert self.durable is not None
-                await self.durable.moved(entry, TxState.BROADCAST, signature, wait=False)
-            status = await self._confirm(signature, blockhash.last_valid_block_height)
-            if status is None:  # expired unseen: sign afresh
-                blockhash = await self.blockhash(fresh=True)
-                continue
-            return await self._landed(signature, status, sent, limit, price, entry)
-        if entry is not None:  # every signature expired unseen: nothing was paid
-            assert self.durable is not None
-            await self.durable.moved(entry, TxState.DROPPED)
-        self.settled.update(sent)
-        raise TransactionError(
-            f"no signature landed before its blockhash expired, {self.max_resigns + 1} times",
-            sent,
-        )
+                self.durable.give_back(entry)
+            raise
 
     def _take(self, recorded: dict[str, Any]) -> JournalEntry | None:
         """The journal's earliest open intent of this agent for ``recorded`` from an

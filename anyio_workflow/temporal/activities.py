@@ -158,6 +158,7 @@ class Activities:
             auditor = request.get("role") == Role.AUDITOR.value
             sent = self._sent_elsewhere(journal, run, agent, roles) if auditor else []
             status = RunStatus(request["status"]) if request.get("status") else None
+            journal.retake(key, agent)  # an earlier attempt in this worker: meet its sends
             one = workflow.attempt(
                 task, agent, key=key, run_id=request["run_id"], outcomes=outcomes,
                 status=status, sent=sent, steps=request["steps"], elapsed=request["elapsed"],
@@ -171,9 +172,8 @@ class Activities:
             )  # fmt: skip
             if final:
                 await journal.finish(key, outcome.status.value)
-            await journal.flush()
-        finally:
-            journal.release(key)
+        finally:  # cancelled or not: what it queued is on disk before another worker holds it
+            await journal.hand_over(key)
         report = {
             "status": outcome.status.value, "attempts": info.attempt,
             "output": pack(outcome.output),

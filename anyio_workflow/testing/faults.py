@@ -14,8 +14,9 @@ anything:
 - :class:`Reorg`: after the *n*-th broadcast, the devnet replaces its last *k* blocks
   (``devnet_reorg``; the revm devnet);
 - :class:`Crash`: the process "dies" right after its *n*-th broadcast reached the node:
-  the answer is lost and nothing it sends afterwards arrives (a resume, with the durable
-  journal, takes over).
+  the answer is lost, nothing it sends afterwards arrives, and its journal keeps only what
+  was committed by then (what was queued is dropped, as a dead process drops it; a resume,
+  with the durable journal, takes over).
 
 A call inside a JSON-RPC batch counts as a call of its method; a fault on it hits the whole
 batch.
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,9 +101,17 @@ class Reorg:
 
 @dataclass(frozen=True, slots=True)
 class Crash:
-    """The process dies right after its ``after``-th broadcast (from 0) reached the node."""
+    """The process dies right after its ``after``-th broadcast (from 0) reached the node.
+
+    With ``process``, for real: the run goes in a child process, through a loopback proxy
+    that applies the schedule, and the child is SIGKILLed there; the run is resumed in the
+    harness's own process (:meth:`WorkflowEnv.payroll
+    <anyio_workflow.testing.WorkflowEnv.payroll>`). Without it, in-process: the run is cut
+    off and its journal abandoned (:meth:`SqliteJournal.abandon
+    <anyio_workflow.journal.SqliteJournal.abandon>`), as a dead process leaves it."""
 
     after: int
+    process: bool = False
 
 
 Fault = FaultAt | Latency | Outage | Reorg | Crash
@@ -141,6 +150,11 @@ class FaultSchedule:
         return any(isinstance(f, Crash) for f in self.faults)
 
     @property
+    def crashes_a_process(self) -> bool:
+        """Whether its crash kills a real child process (``Crash(process=True)``)."""
+        return any(isinstance(f, Crash) and f.process for f in self.faults)
+
+    @property
     def reorgs(self) -> bool:
         return any(isinstance(f, Reorg) for f in self.faults)
 
@@ -155,6 +169,10 @@ class FaultState:
     requests: int = 0
     broadcasts: int = 0
     crashed: anyio.Event = field(default_factory=anyio.Event)
+    on_crash: list[Callable[[], None]] = field(default_factory=list)
+    """Called at the crash, before anything else runs: what dies with the process (its
+    journal's queue and file handles: :meth:`SqliteJournal.abandon
+    <anyio_workflow.journal.SqliteJournal.abandon>`)."""
     log: list[tuple[str, str]] = field(default_factory=list)
     """Every fault that struck: (what it hit, what it was)."""
 
@@ -210,6 +228,8 @@ class ScheduledTransport(Transport):
             state.log.append((label, "crash"))
             await self.inner.send(payload)  # it reached the node; the process dies
             state.crashed.set()
+            for die in state.on_crash:
+                die()
             raise TransportError("the process is gone (injected crash)", endpoint=self.endpoint)
         if fault is not None:
             state.log.append((label, fault))
@@ -251,12 +271,14 @@ def faults(
     reorgs: bool = False,
     reorg_drops: bool = False,
     crashes: bool = False,
+    process_crashes: bool = False,
 ) -> st.SearchStrategy[FaultSchedule]:
     """Fault schedules: up to ``max_faults`` faults, each on one of the first ``max_nth``
     calls of ``methods``, plus latency and outages, and, when asked, devnet reorgs (whose
     transactions are mined again; with ``reorg_drops``, also reorgs that drop them, which
     a sender meets by sending again once the transaction is stuck: seconds) and one crash
-    (a crash needs the durable journal for the run to resume). Shrinks toward fewer
+    (a crash needs the durable journal for the run to resume; with ``process_crashes``,
+    some crashes kill a real child process: :class:`Crash`). Shrinks toward fewer
     faults, earlier calls and simpler kinds."""
     if max_faults < 0 or max_nth < 1 or not methods or not kinds:
         raise InvalidArgument("faults: max_faults >= 0, max_nth >= 1, methods and kinds")
@@ -286,7 +308,8 @@ def faults(
         )  # fmt: skip
     faults_list = st.lists(st.one_of(options), max_size=max_faults)
     if crashes:
-        crash = st.none() | st.builds(Crash, after=st.integers(0, max_nth - 1))
+        process = st.booleans() if process_crashes else st.just(False)
+        crash = st.none() | st.builds(Crash, after=st.integers(0, max_nth - 1), process=process)
         return st.builds(
             lambda listed, c: FaultSchedule(tuple(itertools.chain(listed, [c] if c else []))),
             faults_list,

@@ -32,6 +32,10 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
+import json
+import os
+import signal
+import sys
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -51,15 +55,20 @@ from ..core.interleave import CURRENT_INTERLEAVER
 from ..core.task import Task, TaskLike
 from ..devnet.anvil import Anvil
 from ..devnet.evm import EvmDevnet
-from ..errors import InvalidArgument, one_error
+from ..devnet.serve import serve_asgi
+from ..errors import InvalidArgument, InvariantViolated, one_error
 from ..evm.accounts import LocalSigner
+from ..journal.journal import SqliteJournal
 from ..rpc.client import JsonRpcClient
 from ..rpc.transport import HttpTransport, Transport
 from ..workflow.engine import AsyncWorkflow
 from ..workflow.result import WorkflowResult
+from . import payroll as payroll_module
 from .faults import FaultSchedule, FaultState, ScheduledTransport
 from .faults import faults as fault_schedules
 from .invariants import Payout, assert_no_leaks, leak_baseline
+from .payroll import PAYROLL_ENV
+from .proxy import RpcProxy
 
 __all__ = [
     "DrawnInterleaving",
@@ -186,12 +195,79 @@ class WorkflowEnv:
         Cancellation: as :meth:`run`.
         """
         agents = [NativeTransferAgent(p.to, p.amount) for p in payouts]
-        return await self.run(
-            lambda: AsyncWorkflow(
+
+        def make_workflow() -> AsyncWorkflow:
+            return AsyncWorkflow(
                 agents, config, rpc=self.rpc, signer=self.signer(), journal=self.journal
-            ),
-            "payroll",
-        )
+            )
+
+        if self.schedule.crashes_a_process:
+            return await self._payroll_in_a_child(payouts, config, make_workflow)
+        return await self.run(make_workflow, "payroll")
+
+    async def _payroll_in_a_child(
+        self,
+        payouts: Sequence[Payout],
+        config: AsyncWorkflowConfig | None,
+        make_workflow: Callable[[], AsyncWorkflow],
+    ) -> WorkflowResult:
+        """The payroll run by ``anyio-workflow run`` in a child process, through a loopback
+        proxy that applies the schedule and SIGKILLs the child at its crash; then the same
+        task, by its key, in this process (another process: it resumes from the journal,
+        or finds the run the child finished).
+
+        Cancellation: kills the child."""
+        task = self._task("payroll", None)
+        assert task.idempotency_key is not None
+        config = (config or AsyncWorkflowConfig()).model_copy(update={"follow_pending": 0.0})
+        spec = {"payouts": [[p.to, p.amount] for p in payouts],
+                "config": config.model_dump(mode="json")}  # fmt: skip
+        env = {**os.environ, PAYROLL_ENV: json.dumps(spec),
+               "ANYIO_WORKFLOW_PRIVATE_KEY": "0x" + bytes(self.accounts[0].key).hex()}  # fmt: skip
+        proxy = RpcProxy(ScheduledTransport(self._inner(), self.state, control=self._inner()))
+        output = self.journal.with_suffix(".child.log")
+        try:
+            async with serve_asgi(proxy) as url:
+                with output.open("wb") as log:
+                    child = await anyio.open_process(
+                        [sys.executable, "-m", "anyio_workflow.cli", "run",
+                         f"{payroll_module.__file__}:workflow", "--action", task.action,
+                         "--chain-id", str(self.chain_id), "--key", task.idempotency_key,
+                         "--journal", str(self.journal), "--rpc", f"{self.chain_id}={url}",
+                         "--json"],
+                        stdout=log, stderr=log, env=env,
+                    )  # fmt: skip
+                    self.state.on_crash.append(child.kill)
+                    try:
+                        with anyio.fail_after(120):
+                            await child.wait()
+                    finally:
+                        with anyio.CancelScope(shield=True):
+                            if child.returncode is None:
+                                child.kill()
+                            await child.wait()
+        finally:
+            with anyio.CancelScope(shield=True):
+                await proxy.aclose()
+        if self.state.crashed.is_set():
+            if child.returncode != -signal.SIGKILL:
+                raise InvariantViolated(
+                    f"the child was to be killed at the crash; it ended with {child.returncode}:"
+                    f"\n{output.read_text(errors='replace')[-3000:]}"
+                )
+            self.crashed = True
+        result = await make_workflow().run(task)
+        self.runs.append(result)
+        return result
+
+    def _task(self, task: TaskLike, params: dict[str, Any] | None) -> Task:
+        if isinstance(task, str):
+            task = Task(action=task, params=params or {}, chain_id=self.chain_id)
+        elif not isinstance(task, Task):
+            task = Task.model_validate({"chain_id": self.chain_id, **task})
+        if task.idempotency_key is None:
+            task = task.model_copy(update={"idempotency_key": f"property-{id(self)}"})
+        return task
 
     async def run(
         self,
@@ -207,12 +283,12 @@ class WorkflowEnv:
 
         Cancellation: cancels the run (its auditors still record it, shielded).
         """
-        if isinstance(task, str):
-            task = Task(action=task, params=params or {}, chain_id=self.chain_id)
-        elif not isinstance(task, Task):
-            task = Task.model_validate({"chain_id": self.chain_id, **task})
-        if task.idempotency_key is None:
-            task = task.model_copy(update={"idempotency_key": f"property-{id(self)}"})
+        if self.schedule.crashes_a_process:
+            raise InvalidArgument(
+                f"faults: {self.schedule!r} kills a process, which only env.payroll() can "
+                "start (env.run takes a workflow of this process)"
+            )
+        task = self._task(task, params)
         result: WorkflowResult | None = None
         async with anyio.create_task_group() as tg:
 
@@ -224,11 +300,18 @@ class WorkflowEnv:
             first = make_workflow()
             if self.schedule.crashes:  # a process that dies follows nothing afterwards
                 first.config = first.config.model_copy(update={"follow_pending": 0.0})
-            result = await first.run(task)
+                if isinstance(first.journal, SqliteJournal):  # nor flushes its journal
+                    self.state.on_crash.append(first.journal.abandon)
+            try:
+                result = await first.run(task)
+            except Exception:
+                if not self.state.crashed.is_set():
+                    raise  # what the dead process raised after its death is no outcome
             tg.cancel_scope.cancel()
-        if result is None:  # the crash cut the run off: a new process takes over
+        if self.state.crashed.is_set():  # the crash cut the run off: a new process takes over
             self.crashed = True
             result = await make_workflow().run(task)
+        assert result is not None
         self.runs.append(result)
         return result
 

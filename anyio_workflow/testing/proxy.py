@@ -11,6 +11,12 @@ when its node misbehaves or when it is killed: fault injection from outside the 
 ``before`` and ``after`` are awaited with each request's calls (a batch's several) before
 it is forwarded and after the node answered; when one returns ``True`` the request is
 dropped (answered 502): what a test kills the process in.
+
+The upstream is a URL, or a :class:`~anyio_workflow.rpc.transport.Transport` of the
+serving process: a :class:`~anyio_workflow.testing.faults.ScheduledTransport` applies a
+drawn fault schedule to a process outside (an injected HTTP status is answered as it is, a
+timeout as 504, a lost answer or connection as 502: what a client meets through a real
+gateway).
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from typing import Any
 import httpx
 
 from .._hash import keccak256
+from ..errors import HttpStatusError, RequestTimeout, TransportError
+from ..rpc.transport import Transport
 from .asgi import read_body
 
 __all__ = ["RpcProxy"]
@@ -36,7 +44,7 @@ class RpcProxy:
     node may or may not have received it (as with any real proxy).
     """
 
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str | Transport) -> None:
         self.upstream = upstream
         self.before: Hook | None = None
         self.after: Hook | None = None
@@ -49,6 +57,8 @@ class RpcProxy:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+        if not isinstance(self.upstream, str):
+            await self.upstream.aclose()
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -66,11 +76,22 @@ class RpcProxy:
             for c in calls
             if c.get("method") == "eth_sendRawTransaction"
         ]
-        headers = {"content-type": "application/json"}
-        answer = await self._client.post(self.upstream, content=body, headers=headers)
+        if isinstance(self.upstream, str):
+            headers = {"content-type": "application/json"}
+            answer = await self._client.post(self.upstream, content=body, headers=headers)
+            status, content = answer.status_code, answer.content
+        else:
+            try:
+                status, content = 200, json.dumps(await self.upstream.send(payload)).encode()
+            except HttpStatusError as exc:
+                status, content = exc.status, b"injected"
+            except RequestTimeout:
+                status, content = 504, b"timed out"
+            except TransportError:
+                status, content = 502, b"dropped"
         if self.after is not None and await self.after(calls):
             return await _answer(send, 502, b"dropped")
-        await _answer(send, answer.status_code, answer.content)
+        await _answer(send, status, content)
 
     def __repr__(self) -> str:
         return f"<RpcProxy requests={self.requests} down={self.down}>"

@@ -300,9 +300,8 @@ class AsyncWorkflow:
                         run = _Run(self, model, agents, clients, run_id=run_id, earlier=earlier)
                         result = await run.execute()
             finally:
-                if journal is not None:
-                    await journal.flush()  # the run's last states, queued: on disk now
-                    journal.release(journal_key)
+                if journal is not None:  # the run's last states, queued: on disk now
+                    await journal.hand_over(journal_key)
         finally:
             if key is not None:
                 self._inflight.discard(key)
@@ -677,6 +676,10 @@ class _Run:
         for number in range(1, policy.attempts + 1):
             attempt = Attempt(number=number, started_at=now)
             outcome.attempts.append(attempt)
+            if number > 1 and self.journal is not None:
+                # The retry meets what earlier attempts sent (mined, or maybe on its way),
+                # as a resume would, instead of paying it again.
+                self.journal.retake(self.key, outcome.agent)
             try:
                 if charged:
                     ctx.step()
