@@ -314,8 +314,9 @@ class SolanaSender:
             if seen is not None:  # it landed: report it (at the commitment), pay nothing
                 status = await self._confirm(signature, entry.nonce)
                 assert status is not None  # seen once: a status does not vanish
-                return await self._landed(signature, status, pending, limit, price,
-                                          entry.intent)  # fmt: skip
+                # Recorded already (mined), or recorded now.
+                record = None if entry.state is TxState.MINED else entry.intent
+                return await self._landed(signature, status, pending, limit, price, record)
         if await self.rpc.get_block_height() <= entry.nonce:  # may still land: resend
             # Refused now (expired in between, or known): the look below decides.
             with contextlib.suppress(SimulationFailed):

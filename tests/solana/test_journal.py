@@ -124,6 +124,24 @@ async def test_a_resumed_send_that_landed_is_reported_not_paid_again(tmp_path: P
         assert await SolanaRpc(client).get_balance(to) == SOL  # paid once
 
 
+async def test_a_send_that_landed_and_was_recorded_is_met_by_a_retry(journal: Journal) -> None:
+    """The send landed and the journal says mined; its attempt then failed, and the
+    retry (:meth:`Journal.retake`, as the engine calls it) sends the same request: it
+    reports the landed signature, pays nothing, and records nothing again (recording
+    ``mined`` twice was refused: a resume met the same refusal)."""
+    sol = SolanaDevnet()
+    payer, to = SolanaSigner(bytes(sol.funded[0])), str(Keypair().pubkey())
+    node = Node(sol, journal)
+    first = await _send(node, journal, payer, to, sol)
+    journal.retake("run-1", "payout")
+    retry = Node(sol, journal)
+    again = await _send(retry, journal, payer, to, sol)
+    assert again.hash == first.hash and retry.sent == []  # nothing sent again
+    assert [e.state for e in journal.entries("run-1")] == [TxState.MINED]
+    async with sol.client() as client:
+        assert await SolanaRpc(client).get_balance(to) == SOL  # paid once
+
+
 async def test_resumed_bytes_that_may_still_land_are_sent_again_as_they_are(tmp_path: Path) -> None:
     sol = SolanaDevnet()
     first = SqliteJournal(tmp_path / "j.db")
