@@ -189,3 +189,56 @@ def test_a_run_without_a_key_says_where_one_comes_from(tmp_path: Path) -> None:
     assert out.exit_code == 1, out.output
     error = json.loads(out.stdout)["error"]
     assert "ANYIO_WORKFLOW_PRIVATE_KEY" in error and "--keystore" in error
+
+
+async def test_running_a_run_that_succeeded_again_returns_at_once(tmp_path: Path) -> None:
+    """``run --key K --journal J`` again, and ``resume K``, for a run that succeeded: they
+    hung on an idle "all agents" bar (10 minutes seen) and, on Ctrl-C, said the run was
+    interrupted (issue 27). The real CLI, in a subprocess, with its live display."""
+    import os
+    import sys
+
+    from anyio_workflow.devnet import EvmDevnet
+
+    devnet = EvmDevnet(chain_id=31337)
+    path = tmp_path / "payouts.py"
+    path.write_text(WORKFLOW_FILE.format(to=devnet.accounts[8].address))
+    env = {**os.environ, "ANYIO_WORKFLOW_PRIVATE_KEY": "0x" + devnet.accounts[4].key.hex()}
+    async with devnet.serve() as url:
+        common = ["--rpc", f"31337={url}", "--journal", str(tmp_path / "j.db")]
+        runs = [
+            ["run", f"{path}:workflow", "--key", "payroll-1", *common],
+            ["run", f"{path}:workflow", "--key", "payroll-1", *common],
+            ["resume", "payroll-1", f"{path}:workflow", *common],
+        ]
+        for args in runs:
+            with anyio.fail_after(60):
+                done = await anyio.run_process(
+                    [sys.executable, "-m", "anyio_workflow.cli", *args], env=env, check=False
+                )
+            said = done.stdout.decode() + done.stderr.decode()
+            assert done.returncode == 0, said
+            assert "succeeded" in said and "interrupted" not in said
+        async with devnet.client() as client:  # paid once, whatever was run again
+            count = await client.request("eth_getTransactionCount", [devnet.accounts[4].address,
+                                                                     "latest"])  # fmt: skip
+            assert int(count, 16) == 1
+
+
+def test_the_version_is_one_command_away() -> None:
+    from anyio_workflow import __version__
+
+    out = CliRunner().invoke(app, ["--version"])
+    assert out.exit_code == 0 and out.stdout.strip() == f"anyio-workflow {__version__}"
+
+
+def test_no_commands_help_shows_restructuredtext_markup() -> None:
+    """The help showed ``running`` with its backticks, broken where the source broke."""
+    import typer.main
+
+    commands = list(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
+    assert "run" in commands and "resume" in commands
+    for name in [None, *commands]:
+        out = CliRunner().invoke(app, [name, "--help"] if name else ["--help"], terminal_width=100)
+        assert out.exit_code == 0, out.output
+        assert "``" not in out.output, name

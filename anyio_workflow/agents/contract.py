@@ -11,7 +11,7 @@ from ..errors import InvalidArgument
 from ..evm.abi import Function, function
 from ..evm.accounts import Signer
 from ..evm.address import to_checksum
-from ..evm.tx import TxReceipt, TxRequest
+from ..evm.tx import TxRequest
 from .base import BaseAgent, Role
 from .context import AgentContext
 from .helpers import require_code, resolve_signer
@@ -23,7 +23,9 @@ class ContractCallAgent(BaseAgent[AgentContext]):
     """Calls ``fn`` (a human-readable signature, or a name found in ``abi``) on ``to``
     with ``args``. Simulated first: a revert raises ``ExecutionReverted`` with its decoded
     reason and nothing is sent. ``read_only=True`` only calls (``eth_call``) and returns
-    the decoded outputs; otherwise the output is the :class:`TxReceipt`.
+    the decoded output: the value itself for a function with one output (as
+    ``contract.functions.f().call()`` does), a tuple for several, ``None`` for none;
+    otherwise the output is the :class:`TxReceipt`.
 
     Cancellation: before the broadcast nothing is sent; after it, the call stays sent
     and only the wait for its receipt is abandoned.
@@ -59,11 +61,14 @@ class ContractCallAgent(BaseAgent[AgentContext]):
         self.strategy = strategy
         """The fee strategy of this agent's transactions; the workflow's when ``None``."""
 
-    async def execute(self, task: Task, ctx: AgentContext) -> TxReceipt | tuple[Any, ...]:
+    async def execute(self, task: Task, ctx: AgentContext) -> Any:
         chain_id = self.chain_id or ctx.chain_id
         if self.read_only:
             raw = await ctx.eth(chain_id).call({"to": self.to, "data": self.data})
-            return self.function.decode_output(raw)
+            values = self.function.decode_output(raw)
+            if len(self.function.outputs) <= 1:
+                return values[0] if values else None
+            return values
         if self.data != "0x":  # a function call to no contract would "succeed" doing nothing
             await require_code(ctx.eth(chain_id), self.to, "to")
         sender = ctx.sender(resolve_signer(self.signer, ctx), chain_id, strategy=self.strategy)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ..core.fees import GasStrategy
 from ..core.task import Task
-from ..errors import InvalidArgument
+from ..errors import InvalidArgument, NotFound
 from ..evm.abi import function
 from ..evm.accounts import Signer
 from ..evm.address import to_checksum
@@ -71,7 +71,17 @@ class Erc721BatchMintAgent(BaseAgent[AgentContext]):
 
     async def execute(self, task: Task, ctx: AgentContext) -> MintReport:
         chain_id = self.chain_id or ctx.chain_id
-        contract = self.contract or ctx.service("erc721")
+        contract = self.contract
+        if contract is None:
+            try:
+                contract = ctx.service("erc721")
+            except NotFound:  # the seed's mint names none: say what to give, and where
+                raise InvalidArgument(
+                    f"contract: {self.name} mints on an ERC-721 contract with "
+                    "mintBatch(address,uint256) and needs its address: "
+                    "Erc721BatchMintAgent(count, contract=ADDRESS), or AsyncWorkflow(..., "
+                    "services={'erc721': ADDRESS}) for every mint agent of the workflow"
+                ) from None
         signer = resolve_signer(self.signer, ctx)
         to = self.to or signer.address
         sender = ctx.sender(signer, chain_id, strategy=self.strategy, eco_wait=self.eco_wait)

@@ -29,7 +29,8 @@ class Price:
 
 class ChainlinkOracleAgent(BaseAgent[AgentContext]):
     """Reads an AggregatorV3 feed (``latestRoundData``) and publishes the :class:`Price`
-    under ``key`` for the run's other agents (``await ctx.wait_for(key)``). ``feed`` is the
+    under ``key`` for the run's other agents (``await ctx.wait_for(key)``), and, for a feed
+    named by its pair, under the pair too (``await ctx.wait_for("ETH/USD")``). ``feed`` is the
     feed's address, or its pair (``"ETH/USD"``), found in Chainlink's published feeds of
     the chain or those registered (``register_feed``, a devnet's).
 
@@ -73,4 +74,6 @@ class ChainlinkOracleAgent(BaseAgent[AgentContext]):
         age = now - round_.updated_at
         price = Price(address, exact_scaled(round_.answer, -decimals), round_, age)
         ctx.publish(self.key, price)
+        if not self.feed.startswith("0x") and self.feed != self.key:
+            ctx.publish(self.feed, price)  # also under its pair: what a user waits for
         return price

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio
 
+from ..chains import chain
 from ..chains.caip import chain_ref
 from ..core.exact import scaled as exact_scaled
 from ..core.task import Task
@@ -27,7 +28,7 @@ from ..evm.chainlink import feed_address, feed_decimals, latest_round, round_pro
 from ..evm.contract import Contract
 from .base import BaseAgent, Role
 from .context import AgentContext
-from .helpers import resolve_signer, token_balance, token_decimals
+from .helpers import base_units, resolve_signer, token_balance, token_decimals, token_symbol
 from .solana import solana_balance
 
 if TYPE_CHECKING:
@@ -147,7 +148,11 @@ class MinBalance:
 
 @dataclass(frozen=True)
 class MaxUtilization:
-    """The task's ``total`` is at most ``threshold`` of the payer's balance.
+    """The task's ``total`` is at most ``threshold`` of the payer's balance of ``token``
+    (the chain's coin without one). ``total`` takes the amount forms every other field
+    takes: an ``int`` of base units, a ``Decimal`` of whole units, or ``"900 USDC"``. A
+    total in another unit than the balance it is weighed against fails the check, naming
+    both: unlike units are never compared.
 
     Cancellation: it only reads; cancelled, it has changed nothing.
     """
@@ -161,8 +166,24 @@ class MaxUtilization:
         if total is None:
             return f"utilization: the task has no 'total' to compare with {self.threshold:.0%}"
         account = to_checksum(self.account or resolve_signer(None, ctx).address)
-        balance = await _balance(ctx.eth(ctx.chain_id), account, self.token)
-        moved = int(total)  # base units; compared exactly, in Decimal
+        eth = ctx.eth(ctx.chain_id)
+        if self.token is None:
+            coin = chain(ctx.chain_id)
+            decimals, symbol = coin.decimals, coin.native_symbol
+        else:
+            decimals, symbol = (
+                await token_decimals(eth, self.token),
+                await token_symbol(eth, self.token),
+            )
+        said = total.split()[-1] if isinstance(total, str) and len(total.split()) == 2 else None
+        if said is not None and said.upper() != symbol.upper():
+            return (
+                f"utilization: the task's total {total!r} is in {said}, and this check weighs "
+                f"it against {account}'s {symbol} balance; unlike units are not compared "
+                f"(give MaxUtilization(token=...) the token the total is in)"
+            )
+        moved = base_units(total, decimals, "task.params.total", unit=symbol)
+        balance = await _balance(eth, account, self.token)
         if Fraction(moved) > Fraction(balance) * Fraction(str(self.threshold)):  # exact
             share = f"{Decimal(moved) / Decimal(balance):.1%}" if balance else "all"
             return (

@@ -73,8 +73,8 @@ class Chain(BaseModel):
     native_symbol: str = "ETH"
     decimals: int = 18
     eip1559: bool = True
-    min_priority_fee: int = Field(0, ge=0, description="Wei; nodes drop tips below it.")
-    block_time: float = Field(12.0, gt=0, description="Seconds, for waits and deadlines.")
+    min_priority_fee: int = Field(default=0, ge=0, description="Wei; nodes drop tips below it.")
+    block_time: float = Field(default=12.0, gt=0, description="Seconds, for waits and deadlines.")
     explorer: str | None = None
     tokens: tuple[Token, ...] = ()
 

@@ -40,21 +40,40 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    # Docstrings are reStructuredText-ish: ``code`` is a markdown code span too, and
+    # markdown joins a paragraph's lines instead of breaking them where the source did.
+    rich_markup_mode="markdown",
 )
 console = Console(stderr=True)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        print(f"anyio-workflow {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version."
+        ),
+    ] = False,
+) -> None:
     """Structured-concurrency workflows for Web3 tasks."""
 
 
-async def _show_progress(events: Any, progress: Progress) -> None:
+async def _show_progress(events: Any, progress: Progress, shown: anyio.Event) -> None:
     tasks: dict[str, Any] = {}
     overall = progress.add_task("[bold]all agents", total=None, status="")
     async for event in events:
         _apply(event, progress, tasks, overall)
         if isinstance(event, RunFinished):
+            shown.set()
             return
 
 
@@ -211,8 +230,14 @@ async def _run(workflow: AsyncWorkflow, task: Any, *, progress: bool) -> Workflo
         workflow.subscribe() as events,
     ):
         async with anyio.create_task_group() as tg:
-            tg.start_soon(_show_progress, events, bars)
+            shown = anyio.Event()
+            tg.start_soon(_show_progress, events, bars, shown)
             result = await workflow.run(task)
+            if result.events:  # it ran here: its last event is on its way to the bars
+                with anyio.move_on_after(1.0):
+                    await shown.wait()
+            # A run the journal knows finished already emits nothing: no bar to wait for.
+            tg.cancel_scope.cancel()
         return result
 
 

@@ -136,9 +136,9 @@ class ComplianceAgent(BaseAgent[AgentContext]):
 
     def __init__(
         self,
-        safe: str,
+        safe: str | None = None,
         *,
-        approvals: ApprovalSource,
+        approvals: ApprovalSource | None = None,
         signers: list[str] | None = None,
         threshold: int | None = None,
         wait: float = 0.0,
@@ -146,8 +146,19 @@ class ComplianceAgent(BaseAgent[AgentContext]):
         name: str | None = None,
     ) -> None:
         super().__init__(name)
+        if safe is None:  # the seed's ComplianceAgent(signers=[...]) has none: say why
+            raise InvalidArgument(
+                "safe: the address of the Safe whose owners approve the payment. Multi-sig "
+                "compliance here is a real Safe's threshold of its owners' signatures: "
+                "deploy one (anyio_workflow.compliance.deploy_safe, on a devnet or a "
+                "chain) and give its address; signers= then names which owners' approvals "
+                "count (docs/compliance.md)"
+            )
         if not isinstance(approvals, ApprovalSource):
-            raise InvalidArgument("approvals: an ApprovalSource (InMemoryApprovals, ...)")
+            raise InvalidArgument(
+                "approvals: where the owners' approvals come from, an ApprovalSource "
+                "(InMemoryApprovals, DirectoryApprovals, or TemporalApprovals)"
+            )
         if threshold is not None and threshold < 1:
             raise InvalidArgument(f"threshold: {threshold}; at least 1")
         if wait < 0:
@@ -312,8 +323,10 @@ class TreasuryAgent(BaseAgent[AgentContext]):
     - ``window``: ``(limit, seconds)``: no more than ``limit`` let through in any
       ``seconds`` (kept in ``ledger``).
 
-    A payment of another token is not this agent's to judge: it passes. Vetoes say the
-    numbers. Cancellation: nothing to undo; the ledger changes only when it passes.
+    A payment of another token than the one it judges is vetoed, never passed unjudged:
+    a limit that cannot judge a payment refuses it (give one ``TreasuryAgent`` per token
+    the run may pay). Vetoes say the numbers. Cancellation: nothing to undo; the ledger
+    changes only when it passes.
     """
 
     role = Role.VALIDATOR
@@ -355,8 +368,14 @@ class TreasuryAgent(BaseAgent[AgentContext]):
             if not mine.startswith("0x"):
                 mine = token(chain_id, mine).address
             mine = to_checksum(mine)
-        if payment.token != mine:
-            return {"token": payment.symbol, "judged": False}
+        if payment.token != mine:  # fail closed: a limit that cannot judge refuses
+            judged = self.token or chain(chain_id).native_symbol
+            raise Veto(
+                f"{self.name} judges payments of {judged} only, and this one is of "
+                f"{payment.symbol}: it cannot say whether {payment.symbol} is within its "
+                f"limits, so it refuses it. Give the workflow a TreasuryAgent with "
+                f"token={payment.symbol!r} (its limits in {payment.symbol})."
+            )
         decimals = chain(chain_id).decimals if mine is None else await token_decimals(eth, mine)
         amount, symbol = payment.amount, payment.symbol
         shown = f"{_whole(amount, decimals)} {symbol}"
@@ -383,10 +402,11 @@ class TreasuryAgent(BaseAgent[AgentContext]):
                 raise Veto(f"{shown} is over the treasury threshold of {threshold} {symbol} "
                            "and no ComplianceAgent was given to approve it")  # fmt: skip
             chain_of = self.compliance.chain_id or chain_id
-            await ctx.wait_for(_state_key(self.compliance.safe, chain_of))  # or vetoed
+            # Or vetoed; as long as its ComplianceAgent waits for the owners (its wait=).
+            await ctx.wait_for(_state_key(self.compliance.safe, chain_of), timeout=None)
             approved = True
         self.ledger.add(symbol, now, amount)
-        return {"token": symbol, "amount": _whole(amount, decimals), "judged": True,
+        return {"token": symbol, "amount": _whole(amount, decimals),
                 "over_threshold": approved}  # fmt: skip
 
 

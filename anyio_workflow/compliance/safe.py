@@ -109,12 +109,12 @@ class SafeTx(BaseModel):
     safe: str
     chain_id: int = Field(gt=0)
     to: str
-    value: int = Field(0, ge=0, lt=2**256)
+    value: int = Field(default=0, ge=0, lt=2**256)
     data: bytes = b""
     operation: Literal[0, 1] = 0
-    safe_tx_gas: int = Field(0, ge=0, lt=2**256)
-    base_gas: int = Field(0, ge=0, lt=2**256)
-    gas_price: int = Field(0, ge=0, lt=2**256)
+    safe_tx_gas: int = Field(default=0, ge=0, lt=2**256)
+    base_gas: int = Field(default=0, ge=0, lt=2**256)
+    gas_price: int = Field(default=0, ge=0, lt=2**256)
     gas_token: str = ZERO_ADDRESS
     refund_receiver: str = ZERO_ADDRESS
     nonce: int = Field(ge=0, lt=2**256)

@@ -27,23 +27,27 @@ class AsyncWorkflowConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
-    max_workers: int = Field(8, ge=1, le=100_000, description="Agents running at once.")
+    max_workers: int = Field(default=8, ge=1, le=100_000, description="Agents running at once.")
     gas_strategy: GasStrategy = "optimal"
     auto_store_proofs: bool = True
     rpc_fallback: bool = True
-    context_length: int = Field(16_384, ge=1, description="Step budget of one run.")
+    context_length: int = Field(default=16_384, ge=1, description="Step budget of one run.")
     retry: RetryPolicy = RetryPolicy()
-    timeout: float | None = Field(None, gt=0, description="Seconds a run may take, auditors aside.")
-    fail_fast: bool = Field(True, description="A fatal executor failure cancels its siblings.")
+    timeout: float | None = Field(
+        default=None, gt=0, description="Seconds a run may take, auditors aside."
+    )
+    fail_fast: bool = Field(
+        default=True, description="A fatal executor failure cancels its siblings."
+    )
     audit_timeout: float = Field(
-        30.0, gt=0, description="Seconds the shielded audit phase may take."
+        default=30.0, gt=0, description="Seconds the shielded audit phase may take."
     )
     follow_pending: float = Field(
-        5.0,
+        default=5.0,
         ge=0,
         description="Seconds (at most half of audit_timeout) the engine follows the "
         "transactions whose agents stopped waiting, before the auditors record them.",
     )
     custom_fees: CustomFees | None = Field(
-        None, description='The fees of gas_strategy="custom": fixed, or computed.'
+        default=None, description='The fees of gas_strategy="custom": fixed, or computed.'
     )

@@ -66,9 +66,11 @@ class RunContext(Protocol):
         """Hand ``value`` to the run's other agents under ``key``."""
         ...
 
-    async def wait_for(self, key: str) -> Any:
-        """The value published under ``key``, waiting for it. Cancellation (the phase
-        failing, the run's deadline) ends the wait; nothing is left behind."""
+    async def wait_for(self, key: str, *, timeout: float | None = 60.0) -> Any:  # noqa: ASYNC109
+        """The value published under ``key``, waiting for it ``timeout`` seconds at most
+        (``None``: as long as the run lasts), then :class:`~anyio_workflow.errors.NotFound`
+        naming the key. Cancellation (the phase failing, the run's deadline) ends the
+        wait; nothing is left behind."""
         ...
 
     def step(self, n: int = 1) -> None:

@@ -48,7 +48,7 @@ class FeeStrategy(BaseModel):
     """The send queue admits lower urgency first."""
     waits_for_base_fee: bool = False
     """Whether the sender first waits (within its deadline) for a lower base fee."""
-    fee_cap: int | None = Field(None, ge=0)
+    fee_cap: int | None = Field(default=None, ge=0)
     """The default cap on the max fee per gas, in wei; ``None`` for none."""
 
 
@@ -92,9 +92,9 @@ class CustomFees(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    max_fee_per_gas: int | None = Field(None, ge=0)
-    max_priority_fee_per_gas: int | None = Field(None, ge=0)
-    compute: Callable[[int], Awaitable[tuple[int, int]]] | None = Field(None, exclude=True)
+    max_fee_per_gas: int | None = Field(default=None, ge=0)
+    max_priority_fee_per_gas: int | None = Field(default=None, ge=0)
+    compute: Callable[[int], Awaitable[tuple[int, int]]] | None = Field(default=None, exclude=True)
 
     def __init__(
         self,

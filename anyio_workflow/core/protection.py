@@ -37,7 +37,7 @@ class PrivateRelay(BaseModel):
     method: Literal["eth_sendRawTransaction", "eth_sendPrivateTransaction"] = (
         "eth_sendRawTransaction"
     )
-    max_blocks: int = Field(25, ge=1, le=10_000)
+    max_blocks: int = Field(default=25, ge=1, le=10_000)
     """Blocks the relay may take (``maxBlockNumber`` of ``eth_sendPrivateTransaction``)."""
     fallback: Literal["wait", "public"] = "wait"
     """After ``max_blocks``: keep waiting, or send the same bytes to the public node."""
@@ -62,7 +62,7 @@ class MevProtection(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     relay: PrivateRelay | None = None
-    max_slippage: Decimal | None = Field(None, ge=0, lt=100)
+    max_slippage: Decimal | None = Field(default=None, ge=0, lt=100)
     """A percentage: 0.3 means 0.3 %."""
     frontrun_protection: bool = False
 

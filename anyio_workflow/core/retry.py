@@ -27,13 +27,19 @@ class RetryPolicy(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
-    attempts: int = Field(3, ge=1, le=100, description="Attempts in all, the first included.")
-    base_delay: float = Field(0.25, ge=0, description="Seconds; the ceiling of the first delay.")
-    max_delay: float = Field(8.0, ge=0, description="Seconds; no delay is ever longer.")
-    multiplier: float = Field(2.0, ge=1, description="Growth of the ceiling per retry.")
+    attempts: int = Field(
+        default=3, ge=1, le=100, description="Attempts in all, the first included."
+    )
+    base_delay: float = Field(
+        default=0.25, ge=0, description="Seconds; the ceiling of the first delay."
+    )
+    max_delay: float = Field(default=8.0, ge=0, description="Seconds; no delay is ever longer.")
+    multiplier: float = Field(default=2.0, ge=1, description="Growth of the ceiling per retry.")
     jitter: Literal["full", "none"] = "full"
     attempt_timeout: float | None = Field(
-        None, gt=0, description="Seconds one attempt may take; past it, AttemptTimeout (transient)."
+        default=None,
+        gt=0,
+        description="Seconds one attempt may take; past it, AttemptTimeout (transient).",
     )
 
     @model_validator(mode="after")

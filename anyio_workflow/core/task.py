@@ -34,10 +34,10 @@ class Task(BaseModel):
     action: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z_][A-Za-z0-9_.:\-]*$")
     params: dict[str, Any] = Field(default_factory=dict)
     chain_id: int | str | None = Field(
-        None, description='An EVM chain id, or a CAIP-2 id ("eip155:137", "solana:...").'
+        default=None, description='An EVM chain id, or a CAIP-2 id ("eip155:137", "solana:...").'
     )
     deadline: AwareDatetime | None = None
-    idempotency_key: str | None = Field(None, min_length=1, max_length=256)
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=256)
 
     @field_validator("chain_id", mode="before")
     @classmethod

@@ -104,6 +104,11 @@ async def latest_round(eth: EthRpc, feed: str) -> RoundData:
     Cancellation: a read; cancelled, nothing changed.
     """
     raw = await eth.call({"to": feed, "data": LATEST_ROUND_DATA.calldata()})
+    if not raw and not await eth.get_code(feed):  # asked only when the answer is empty
+        raise InvalidArgument(
+            f"feed: {feed} has no contract code on this chain: no price feed is there (give "
+            "the feed's address on this chain, as the chain's data lists it)"
+        )
     if len(raw) != 5 * 32:
         raise InvalidResponse(f"{feed}: latestRoundData answered {len(raw)} bytes, not 160")
     return RoundData(*LATEST_ROUND_DATA.decode_output(raw))

@@ -83,9 +83,9 @@ class TxRequest(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     to: Address | None = None
-    value: int = Field(0, ge=0, le=2**256 - 1, description="Wei (a uint256).")
-    data: str = Field("0x", pattern=r"^0x([0-9a-fA-F]{2})*$")
-    gas: int | None = Field(None, gt=0)
+    value: int = Field(default=0, ge=0, le=2**256 - 1, description="Wei (a uint256).")
+    data: str = Field(default="0x", pattern=r"^0x([0-9a-fA-F]{2})*$")
+    gas: int | None = Field(default=None, gt=0)
 
 
 class TxReceipt(BaseModel):
@@ -132,18 +132,22 @@ class SendSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     strategy: GasStrategy | FeeStrategy = "optimal"
-    fee_cap: int | None = Field(None, ge=0, description="Wei; the strategy's cap when None.")
-    custom_fees: CustomFees | None = None
-    confirmations: int = Field(1, ge=1)
-    poll_interval: float = Field(0.2, gt=0, description="Seconds between receipt polls.")
-    stuck_after_blocks: int = Field(3, ge=1)
-    stuck_after_seconds: float | None = Field(
-        None, gt=0, description="Four times as long as stuck_after_blocks take when None."
+    fee_cap: int | None = Field(
+        default=None, ge=0, description="Wei; the strategy's cap when None."
     )
-    max_replacements: int = Field(5, ge=0)
-    receipt_timeout: float = Field(300.0, gt=0)
-    eco_target: int | None = Field(None, ge=0, description="Wei; the recent median when None.")
-    eco_wait: float = Field(600.0, ge=0)
+    custom_fees: CustomFees | None = None
+    confirmations: int = Field(default=1, ge=1)
+    poll_interval: float = Field(default=0.2, gt=0, description="Seconds between receipt polls.")
+    stuck_after_blocks: int = Field(default=3, ge=1)
+    stuck_after_seconds: float | None = Field(
+        default=None, gt=0, description="Four times as long as stuck_after_blocks take when None."
+    )
+    max_replacements: int = Field(default=5, ge=0)
+    receipt_timeout: float = Field(default=300.0, gt=0)
+    eco_target: int | None = Field(
+        default=None, ge=0, description="Wei; the recent median when None."
+    )
+    eco_wait: float = Field(default=600.0, ge=0)
     private: PrivateRelay | None = None
     """A private relay: the signed bytes go there, never to the public node (but as its
     ``fallback`` says); receipts are still read from the public node."""

@@ -44,7 +44,7 @@ from ..errors import (
 from .limits import TokenBucket
 from .redact import install_log_redaction, redact_headers, redact_url
 
-__all__ = ["HttpTransport", "JsonObject", "Payload", "Transport"]
+__all__ = ["HttpTransport", "JsonObject", "Payload", "Transport", "check_url"]
 
 logger = logging.getLogger("anyio_workflow.rpc")
 install_log_redaction("anyio_workflow")  # httpx logs every request's full URL at INFO
@@ -98,6 +98,22 @@ class Transport(ABC):
         return f"<{type(self).__name__} {self.endpoint}>"
 
 
+def check_url(url: object, field: str = "url") -> str:
+    """``url`` when it is an ``http://`` or ``https://`` URL with a host; otherwise
+    :class:`InvalidArgument` naming ``field`` (at construction: an ``ftp://`` endpoint
+    used to fail only at run time, after three attempts). Credentials are not shown."""
+    if not isinstance(url, str):
+        raise InvalidArgument(f"{field}: a URL (http:// or https://), not {type(url).__name__}")
+    scheme, _, rest = url.partition("://")
+    host = rest.split("/", 1)[0].rpartition("@")[2]
+    if scheme.lower() not in ("http", "https") or not host:
+        raise InvalidArgument(
+            f"{field}: {redact_url(url)!r} is not an http:// or https:// URL with a host "
+            "(JSON-RPC endpoints here are HTTP; a WebSocket or other scheme is not served)"
+        )
+    return url
+
+
 class HttpTransport(Transport):
     """JSON-RPC over HTTP POST, through one pooled ``httpx.AsyncClient``.
 
@@ -141,6 +157,7 @@ class HttpTransport(Transport):
             raise InvalidArgument(f"timeout: must be positive, got {timeout}")
         if max_response_bytes < 1:
             raise InvalidArgument("max_response_bytes: must be at least 1")
+        check_url(url)
         self.endpoint = redact_url(url)
         self.timeout = timeout
         self.max_response_bytes = max_response_bytes

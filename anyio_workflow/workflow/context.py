@@ -4,6 +4,7 @@ which implements the :class:`~anyio_workflow.core.RunContext` and
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
 from typing import Any
@@ -34,6 +35,9 @@ from ..solana.tx import SolanaSender, SolanaStrategy
 from ..storage.stores import ContentStore
 
 __all__ = ["RunContext", "WorkflowContext"]
+
+WAIT_TIMEOUT = 60.0
+"""Seconds :meth:`WorkflowContext.wait_for` waits by default before it says nothing came."""
 
 CURRENT_AGENT: ContextVar[str] = ContextVar("anyio_workflow_agent", default="")
 """The (unique) name of the agent whose task is running: the engine sets it in each
@@ -141,13 +145,33 @@ class WorkflowContext:
         if event is not None:
             event.set()
 
-    async def wait_for(self, key: str) -> Any:
+    async def wait_for(
+        self,
+        key: str,
+        *,
+        timeout: float | None = WAIT_TIMEOUT,  # noqa: ASYNC109  (a default bound: no silent hang)
+    ) -> Any:
         """The value published under ``key``, waiting for it if it is not there yet (an
-        agent of the same phase may still be fetching it). A failed publisher fails its
-        phase, which cancels this wait: it never hangs past the run."""
+        agent of the same phase may still be fetching it), for ``timeout`` seconds at most
+        (``None``: as long as the run lasts). Past it, :class:`NotFound` names the key,
+        what was published, and the agents still running that could publish it: a key
+        nobody publishes (a typo, a feed published under another name) is an error, not a
+        hang. A failed publisher fails its phase, which cancels this wait first.
+
+        Cancellation: a plain wait; cancelled, nothing changed."""
         if key not in self.state:
             event = self._ready.setdefault(key, anyio.Event())
-            await event.wait()
+            with anyio.move_on_after(math.inf if timeout is None else timeout):
+                await event.wait()
+            if key not in self.state:
+                me = CURRENT_AGENT.get()  # started, not finished: the same phase's others
+                running = [o.agent for o in self._outcomes if o.agent != me
+                           and o.started_at is not None and o.finished_at is None]  # fmt: skip
+                raise NotFound(
+                    f"wait_for({key!r}): nothing was published under {key!r} in "
+                    f"{timeout:g} s. Published so far: {sorted(self.state) or 'nothing'}; "
+                    f"agents still running that could publish it: {running or 'none'}"
+                )
         return self.state[key]
 
     def elapsed(self) -> float:
@@ -351,7 +375,8 @@ class WorkflowContext:
                 return typed
             known = ", ".join(sorted(self.services)) or "none"
             raise NotFound(
-                f"services.{name}: no such service was given to AsyncWorkflow (given: {known})"
+                f"services.{name}: no such service was given to AsyncWorkflow (given: "
+                f"{known}); pass it as AsyncWorkflow(..., services={{{name!r}: ...}})"
             ) from None
 
     def __repr__(self) -> str:

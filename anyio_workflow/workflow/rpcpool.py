@@ -19,7 +19,7 @@ from ..chains.caip import ChainRef, chain_ref
 from ..errors import InvalidArgument
 from ..rpc.client import JsonRpcClient
 from ..rpc.fallback import FallbackTransport
-from ..rpc.transport import HttpTransport, Transport
+from ..rpc.transport import HttpTransport, Transport, check_url
 
 __all__ = ["RpcMap", "RpcPool", "RpcTarget"]
 
@@ -43,6 +43,11 @@ class RpcPool:
                 raise InvalidArgument(
                     f"rpc[{chain_id}]: give a URL, a list of URLs or a transport factory"
                 )
+            if isinstance(target, str):
+                check_url(target, f"rpc[{chain_id}]")
+            elif isinstance(target, Sequence):
+                for index, url in enumerate(target):
+                    check_url(url, f"rpc[{chain_id}][{index}]")
         self.targets = normalized
         self.fallback = fallback
 

@@ -170,22 +170,28 @@ async def test_contract_calls_are_simulated_first(chain: Chain) -> None:
     write = ContractCallAgent(token, "transfer(address,uint256)", [node.accounts[9].address, 40])
     result = await workflow(chain, [read, write]).run("calls", chain_id=node.chain_id)
     assert result.ok
-    assert result.outcome("call:balanceOf").output == (100,)
+    assert result.outcome("call:balanceOf").output == 100  # the value, not a 1-tuple
     reverts = ContractCallAgent(reverter, "withReason", abi=artifact("Reverter").abi)
     failed = await workflow(chain, [reverts]).run("calls", chain_id=node.chain_id)
     assert isinstance(failed.error, ExecutionReverted)
     assert failed.outcome("call:withReason").error is failed.error
 
 
-async def test_oracle_price_feeds_the_risk_monitor(chain: Chain) -> None:
+async def price_feed(chain: Chain, price: int, *, pair: str = "ETH / USD", age: int = 0) -> str:
+    """A test aggregator (8 decimals) answering ``price``, updated ``age`` seconds before
+    the latest block."""
     node = chain.node
     async with node.client() as client:
         eth = EthRpc(client)
-        feed = await deploy(node, eth, "MockAggregator", 8, "ETH / USD")
+        feed = await deploy(node, eth, "MockAggregator", 8, pair)
         now = int((await eth.get_block("latest"))["timestamp"])
-        await transact(node, eth, feed, SET_ROUND.encode(2_000 * 10**8, now))
-        second = await deploy(node, eth, "MockAggregator", 8, "ETH / USD")
-        await transact(node, eth, second, SET_ROUND.encode(2_100 * 10**8, now))
+        await transact(node, eth, feed, SET_ROUND.encode(price * 10**8, now - age))
+    return feed
+
+
+async def test_oracle_price_feeds_the_risk_monitor(chain: Chain) -> None:
+    node = chain.node
+    feed, second = await price_feed(chain, 2_000), await price_feed(chain, 2_100)
 
     def agents(low: int, high: int, limit: str) -> list[Any]:
         return [
@@ -211,11 +217,7 @@ async def test_oracle_price_feeds_the_risk_monitor(chain: Chain) -> None:
 
 async def test_a_stale_round_and_a_low_balance_veto(chain: Chain) -> None:
     node = chain.node
-    async with node.client() as client:
-        eth = EthRpc(client)
-        feed = await deploy(node, eth, "MockAggregator", 8, "ETH / USD")
-        now = int((await eth.get_block("latest"))["timestamp"])
-        await transact(node, eth, feed, SET_ROUND.encode(2_000 * 10**8, now - 7_200))
+    feed = await price_feed(chain, 2_000, age=7_200)
     stale = await workflow(chain, [ChainlinkOracleAgent(feed, heartbeat=3_600)]).run(
         "hedge", chain_id=node.chain_id
     )
@@ -239,6 +241,18 @@ async def test_the_seeds_threshold_is_a_utilization_limit(chain: Chain) -> None:
         "pay", params={"total": balance * 9 // 10}, chain_id=node.chain_id
     )
     assert over.status is RunStatus.VETOED and "over the threshold of 85%" in str(over.error)
+    # The seed's form, in whole units (it was a bare int() ValueError), and in its unit.
+    in_eth = await workflow(chain, [monitor]).run(
+        "pay", params={"total": "1 ETH"}, chain_id=node.chain_id
+    )
+    assert in_eth.ok, in_eth.error
+    # A USDC total against an ETH balance passed before: unlike units are refused.
+    unlike = await workflow(chain, [monitor]).run(
+        "pay", params={"total": "900 USDC"}, chain_id=node.chain_id
+    )
+    assert unlike.status is RunStatus.VETOED
+    assert "total '900 USDC' is in USDC, and this check weighs it against" in str(unlike.error)
+    assert "ETH balance; unlike units are not compared" in str(unlike.error)
 
 
 async def test_nft_batch_mint_in_eco_mode(chain: Chain) -> None:
@@ -279,3 +293,91 @@ async def test_an_agents_own_strategy_wins_and_the_record_says_which(chain: Chai
     assert result.audit is not None
     recorded = {t.agent: t.strategy for t in result.audit.record.transactions}
     assert recorded == {"urgent": "fast", "default": "eco"}
+
+
+async def test_a_wait_for_a_key_nobody_publishes_ends_naming_the_key(chain: Chain) -> None:
+    """It waited forever (issue 27): the seed's oracle publishes "price", and a consumer
+    waiting for "ETH/USD" hung with no message."""
+    from anyio_workflow import BaseAgent, Role
+    from anyio_workflow.errors import NotFound
+
+    class Consumer(BaseAgent):  # type: ignore[type-arg]
+        role = Role.VALIDATOR
+
+        async def execute(self, task: Any, ctx: Any) -> Any:
+            return await ctx.wait_for("ETH/USD", timeout=0.2)
+
+    class Publisher(BaseAgent):  # type: ignore[type-arg]
+        role = Role.VALIDATOR
+
+        async def execute(self, task: Any, ctx: Any) -> Any:
+            ctx.publish("price", 2_000)
+
+    node = chain.node
+    result = await workflow(chain, [Publisher(), Consumer(), NativeTransferAgent(
+        node.accounts[9].address, 1)]).run("hedge", chain_id=node.chain_id)  # fmt: skip
+    assert isinstance(result.error, NotFound)
+    assert str(result.error) == (
+        "wait_for('ETH/USD'): nothing was published under 'ETH/USD' in 0.2 s. Published "
+        "so far: ['price']; agents still running that could publish it: none"
+    )
+    assert result.outcome("NativeTransferAgent").status.value == "skipped"  # nothing sent
+
+
+async def test_a_feed_named_by_its_pair_is_published_under_the_pair_too(chain: Chain) -> None:
+    from anyio_workflow import BaseAgent, Role
+    from anyio_workflow.evm.chainlink import register_feed
+
+    node = chain.node
+    feed = await price_feed(chain, 3, pair="TST / USD")
+    register_feed(node.chain_id, "TST/USD", feed)  # a pair of this test's own
+
+    class Consumer(BaseAgent):  # type: ignore[type-arg]
+        role = Role.VALIDATOR
+
+        async def execute(self, task: Any, ctx: Any) -> Any:
+            return (await ctx.wait_for("TST/USD")).value
+
+    result = await workflow(chain, [ChainlinkOracleAgent(feed="TST/USD"), Consumer()]).run(
+        "hedge", chain_id=node.chain_id
+    )
+    assert result.ok, result.error
+    assert result.outcome("Consumer").output == Decimal(3)
+
+
+async def test_a_feed_address_with_no_code_says_so(chain: Chain) -> None:
+    from anyio_workflow.errors import InvalidArgument
+
+    node = chain.node
+    empty = "0x" + "5f" * 20
+    result = await workflow(chain, [ChainlinkOracleAgent(feed=empty)]).run(
+        "hedge", chain_id=node.chain_id
+    )
+    assert isinstance(result.error, InvalidArgument)
+    assert "has no contract code on this chain: no price feed is there" in str(result.error)
+
+
+def test_a_compliance_agent_without_a_safe_says_what_it_needs() -> None:
+    """The seed's ``ComplianceAgent(signers=["0xCFO", "0xCOO"])`` was a bare TypeError."""
+    from anyio_workflow.compliance import ComplianceAgent, InMemoryApprovals
+    from anyio_workflow.errors import InvalidArgument
+
+    with pytest.raises(InvalidArgument, match=r"^safe: the address of the Safe .*deploy_safe"):
+        ComplianceAgent(signers=["0x" + "11" * 20, "0x" + "22" * 20])
+    with pytest.raises(InvalidArgument, match=r"^approvals: where the owners' approvals come"):
+        ComplianceAgent("0x" + "33" * 20)
+    ComplianceAgent("0x" + "33" * 20, approvals=InMemoryApprovals())  # both given: fine
+
+
+async def test_a_mint_without_a_contract_says_what_to_give_and_where(chain: Chain) -> None:
+    """The seed's mint names no contract: ``NotFound services.erc721`` said nothing of
+    what to pass (issue 27)."""
+    from anyio_workflow.errors import InvalidArgument
+
+    node = chain.node
+    result = await workflow(chain, [Erc721BatchMintAgent(100)]).run(
+        "mint_erc721_batch", chain_id=node.chain_id
+    )
+    assert isinstance(result.error, InvalidArgument)
+    assert "Erc721BatchMintAgent(count, contract=ADDRESS)" in str(result.error)
+    assert "services={'erc721': ADDRESS}" in str(result.error)

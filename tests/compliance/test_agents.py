@@ -226,6 +226,18 @@ async def test_over_the_threshold_without_compliance_is_vetoed(treasury: Treasur
     assert no_broadcast(watched)
 
 
+async def test_a_limit_that_cannot_judge_a_payment_refuses_it(treasury: Treasury) -> None:
+    """The seed's ``TreasuryAgent(threshold=500_000)`` (the chain's coin) before a
+    750,000 DAI payment: it passed with ``{"judged": False}``; a limit fails closed."""
+    coin_only = TreasuryAgent(threshold=500_000)
+    workflow, watched = treasury.workflow(await approved_twice(treasury), coin_only)
+    result = await workflow.run(treasury.task())
+    assert result.status is RunStatus.VETOED
+    assert "judges payments of ETH only, and this one is of DAI" in str(result.error)
+    assert "TreasuryAgent with token='DAI'" in str(result.error)
+    assert no_broadcast(watched) and await treasury.dai_of(RECIPIENT) == 0
+
+
 async def test_screening_refuses_a_listed_recipient_and_contracts(
     treasury: Treasury, tmp_path: Path
 ) -> None:

@@ -220,6 +220,13 @@ async def test_any_crew_ends_on_temporal_as_it_ends_in_one_process(
         temporal_server, durable_workflow(agents, tmp_path / run / "temporal",
                                           config={"retry": FAST}), task,
     )  # fmt: skip
+    # A veto and a crash among the validators (they run concurrently): whichever ends
+    # first decides, in one process as on Temporal, so either status is the run's.
+    implied = {"veto": RunStatus.VETOED, "fail": RunStatus.FAILED}
+    racing = {implied[does] for role, does in crew if role is Role.VALIDATOR and does in implied}
+    if len(racing) > 1:
+        assert {remote.status, local.status} <= racing, (remote.error, local.error)
+        return
     assert remote.status is local.status, (remote.error, local.error)
     assert type(remote.error).__name__ in (type(local.error).__name__, "RemoteAgentError")
     for mine, theirs in zip(remote.outcomes, local.outcomes, strict=True):
