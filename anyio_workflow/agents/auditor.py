@@ -13,6 +13,7 @@ what happened, and ``anchor_tx`` keeps the hash if one was sent.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -33,15 +34,17 @@ from ..storage.local import data_dir
 from ..storage.stores import ContentStore, MemoryStore
 from .context import AgentContext
 
-__all__ = ["AuditorAgent"]
+__all__ = ["AuditorAgent", "default_signer"]
 
 
 class AuditorAgent(BaseAgent[AgentContext]):
     """Builds, signs, stores and (optionally) anchors the run's audit record.
 
-    ``signer`` signs the records (a fresh key per agent when not given: the records are
-    still signed and chained, but by a key nobody else knows; give one to be verifiable
-    against a known auditor). ``store`` defaults to the workflow's store
+    ``signer`` signs the records; without one, the data directory's auditor key
+    (:func:`default_signer`: one key per machine and user, kept across processes, so that
+    every record made here is signed by one address ``verify --auditor`` can check; give a
+    signer of your own to be verifiable against a key you manage). ``store`` defaults to
+    the workflow's store
     (``AsyncWorkflow(store=...)``), then to an in-memory store of this agent's
     (``auditor.store``). Records of one auditor form a hash chain: each links the envelope
     CID of the one before.
@@ -66,7 +69,7 @@ class AuditorAgent(BaseAgent[AgentContext]):
         """Where the salts and values of personal fields go, one file per run (default:
         ``salts/`` in the user's data directory): the user's to keep, show an auditor,
         or delete."""
-        self.signer: Signer = signer or LocalSigner("0x" + _random_key())
+        self.signer: Signer = signer or default_signer()
         self.store: ContentStore | None = store
         self.anchor = anchor
         self.previous: CID | None = None
@@ -114,6 +117,7 @@ class AuditorAgent(BaseAgent[AgentContext]):
                 await store.pin(envelope.cid)
                 await store.pin(envelope.record)
                 summary.stored = True
+                summary.where = _where(store)
             self.previous = envelope.cid
         if self.anchor is not None:
             await self._anchor(ctx, summary)
@@ -145,3 +149,38 @@ def _keep_salts(directory: Path, run_id: str, reveal: dict[str, Any]) -> Path:
 
 def _random_key() -> str:
     return bytes(Account.create().key).hex()
+
+
+AUDITOR_KEY = "auditor.key"
+
+
+def default_signer() -> LocalSigner:
+    """The data directory's auditor key (``data_dir()/auditor.key``), made on first use:
+    readable by its owner only (0600, whatever the umask, in a directory made 0700), and
+    kept, so that the records of every process of this user on this machine are signed
+    by one address. Two processes making it at once agree: the first link wins."""
+    path = data_dir() / AUDITOR_KEY
+    if not path.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        draft = path.with_name(f".{AUDITOR_KEY}.{os.getpid()}.{_random_key()[:8]}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.fchmod(fd, 0o600)  # the umask does not widen it
+            os.write(fd, ("0x" + _random_key()).encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(draft, path)  # whole or absent; never replaced once there
+        except FileExistsError:
+            pass  # another process made it first: its key is the one
+        finally:
+            os.unlink(draft)
+    return LocalSigner(path.read_text().strip())
+
+
+def _where(store: ContentStore) -> str:
+    """Where a record was stored, as a person would look for it: a directory's path, or
+    the kind of store (never a URL, which may carry credentials)."""
+    root = getattr(store, "root", None)
+    return str(root) if root is not None else type(store).__name__

@@ -249,6 +249,9 @@ class AuditSummary:
     salts: Path | None = None
     """The file the salts and values of the run's personal fields were kept in (off
     chain): what ``anyio-workflow verify --reveal`` takes; delete it to erase them."""
+    where: str | None = None
+    """Where it was stored: a directory's path (what ``verify --store`` takes), or the
+    kind of store."""
 
     def __repr__(self) -> str:
         return f"<AuditSummary cid={self.cid} root={self.root} stored={self.stored}>"

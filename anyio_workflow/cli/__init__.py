@@ -432,6 +432,8 @@ def _report(result: WorkflowResult | None, as_json: bool) -> None:
     summary = run_summary(result) | {
         "receipts": [r.model_dump(mode="json") if hasattr(r, "model_dump") else r for r in result],
         "cid": str(audit.cid) if audit else None,
+        "stored_in": audit.where if audit else None,
+        "auditor": audit.envelope.auditor if audit else None,
     }
     if as_json:
         print(json.dumps(summary, default=str))
@@ -442,7 +444,12 @@ def _report(result: WorkflowResult | None, as_json: bool) -> None:
         if result.error is not None:
             Console().print(f"  [red]{type(result.error).__name__}[/red]: {result.error}")
         if audit is not None:
-            Console().print(f"  audit record {audit.cid}")
+            Console().print(f"  audit record {audit.cid}, signed by {audit.envelope.auditor}")
+            if audit.where is not None:
+                Console().print(
+                    f"  stored in {audit.where}: anyio-workflow verify {audit.cid}"
+                    f" --store {audit.where} --auditor {audit.envelope.auditor}"
+                )
     if not result.ok:
         raise typer.Exit(1)
 
@@ -654,7 +661,10 @@ def contract_stub(
 @app.command()
 def verify(
     record: Annotated[str, typer.Argument(help="the CID of an audit record (its envelope)")],
-    store: Annotated[str | None, typer.Option(help="a LocalStore directory")] = None,
+    store: Annotated[
+        str | None,
+        typer.Option(help="a LocalStore directory (default: where runs here store records)"),
+    ] = None,
     kubo: Annotated[str | None, typer.Option(help="a Kubo RPC URL")] = None,
     gateway: Annotated[str | None, typer.Option(help="a trustless gateway URL")] = None,
     auditor: Annotated[str | None, typer.Option(help="the address that must have signed")] = None,
@@ -684,8 +694,12 @@ def verify(
                 to_checksum(value)
             except InvalidAddress as exc:
                 raise typer.BadParameter(str(exc), param_hint=name) from None
-    if sum(x is not None for x in (store, kubo, gateway)) != 1:
-        raise typer.BadParameter("give exactly one of --store, --kubo, --gateway")
+    if sum(x is not None for x in (store, kubo, gateway)) > 1:
+        raise typer.BadParameter("give at most one of --store, --kubo, --gateway")
+    if kubo is None and gateway is None and store is None:
+        from ..storage.local import default_store
+
+        store = str(default_store().root)  # where this user's runs keep their records
     for name, url in (("--rpc", rpc), ("--kubo", kubo), ("--gateway", gateway)):
         if url is not None and not url.startswith(("http://", "https://")):
             raise typer.BadParameter(f"not an http(s) URL: {redact_url(url)}", param_hint=name)

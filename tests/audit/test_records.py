@@ -215,8 +215,12 @@ def test_verify_command_rejects_bad_input_with_exit_code_2() -> None:
     runner = CliRunner()
     assert runner.invoke(app, ["verify", "not-a-cid", "--store", "."]).exit_code == 2
     cid = str(CID.of(b"x", "dag-json"))
-    assert runner.invoke(app, ["verify", cid]).exit_code == 2  # no store given
+    assert runner.invoke(app, ["verify", cid, "--store", ".", "--kubo", "http://k"]).exit_code == 2
     assert runner.invoke(app, ["verify", cid, "--store", ".", "--auditor", "0x12"]).exit_code == 2
+    # No store named: the directory runs here store records in (issue 27), where this
+    # record is not: a failed content check, not a usage error.
+    missing = runner.invoke(app, ["verify", cid])
+    assert missing.exit_code == 1 and "content" in missing.output
 
 
 def test_verify_command_fails_on_a_record_it_cannot_find(tmp_path: Path) -> None:
