@@ -53,7 +53,7 @@ from ..errors import (
     TransactionError,
     WrongChainError,
 )
-from ..journal.journal import Journal, JournalEntry, TxState, given_back_unless_settled
+from ..journal.journal import Journal, JournalEntry, TxState, given_back_on_error
 from ..rpc.client import JsonRpcClient
 from ..rpc.eth import EthRpc
 from .accounts import Signer
@@ -306,7 +306,7 @@ class TxSender:
                 request=recorded,
             )  # fmt: skip
             if before is not None and before.state is not TxState.INTENT:
-                with given_back_unless_settled(self.durable, before.intent):
+                with given_back_on_error(self.durable, before.intent):
                     return await self._resume(request, before)
             if before is not None:
                 intent = before.intent  # recorded, never signed: sign it now
@@ -315,7 +315,7 @@ class TxSender:
                     run_id=self.labels[0], agent=self.labels[1], chain_id=self.chain_id,
                     account=self.signer.address, request=recorded,
                 )  # fmt: skip
-        with given_back_unless_settled(self.durable, intent):
+        with given_back_on_error(self.durable, intent):
             if self.durable is not None:
                 await self._claim_journaled_nonces()
             if self.queue is None:

@@ -42,7 +42,7 @@ __all__ = [
     "MemoryJournal",
     "SqliteJournal",
     "TxState",
-    "given_back_unless_settled",
+    "given_back_on_error",
 ]
 
 
@@ -503,7 +503,7 @@ class Journal(ABC):
 
 
 @contextmanager
-def given_back_unless_settled(journal: Journal | None, intent: str | None) -> Iterator[None]:
+def given_back_on_error(journal: Journal | None, intent: str | None) -> Iterator[None]:
     """Around a send of ``intent``: when it ends with an exception (cancellation
     included), :meth:`Journal.give_back` the intent, so that the agent's retry in this
     process meets what was signed for it. Nothing when there is no journal or intent."""
